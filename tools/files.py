@@ -1,0 +1,88 @@
+"""Atomic file writes: a reader sees either the old file or the complete new one, never a part.
+
+Each write goes to a temporary file in the target's own folder (so the final rename stays on one
+file system), is flushed and fsync'ed, then moved over the target with `os.replace`. On any failure
+the temporary file is removed and the old target, if there was one, is left untouched. An `OSError`
+(disk full, no permission, missing folder) becomes a `StorageError` whose message names the folder
+and the cause, in English and Chinese.
+
+Used for saving images and masks, and for session persistence.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from tools.errors import StorageError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text"]
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> None:
+    """Write `data` to `path` atomically, replacing any existing file.
+
+    The new file gets the usual permissions of a newly created file (0o666 minus the umask).
+    Raises `StorageError` when the file cannot be written.
+    """
+    target = Path(path)
+    folder = target.parent
+    temp_path = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    temp_created = False
+    try:
+        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        temp_created = True
+        with os.fdopen(fd, "wb") as temp_file:
+            temp_file.write(data)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.replace(temp_path, target)
+        temp_created = False
+        _fsync_folder(folder)
+    except OSError as err:
+        raise _storage_error(target, err) from err
+    finally:
+        if temp_created:
+            _remove_quietly(temp_path)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
+    """Write `text` to `path` atomically, encoded with `encoding` (UTF-8), newlines kept as given."""
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable where the platform allows it (best effort: not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _storage_error(target: Path, err: OSError) -> StorageError:
+    folder = _one_line(str(target.parent.absolute()))
+    name = _one_line(target.name)
+    cause = _one_line(err.strerror or str(err) or type(err).__name__)
+    return StorageError(
+        f"Could not save {name} in folder {folder}: {cause}. "
+        "Check that the folder exists, is writable and the disk has free space.",
+        zh=f"无法将 {name} 保存到文件夹 {folder}：{cause}。请确认该文件夹存在、可写入，并且磁盘还有空间。",
+    )
+
+
+def _one_line(text: str) -> str:
+    """`text` with line breaks and other control characters replaced, so messages stay one line."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
