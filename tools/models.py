@@ -1,0 +1,338 @@
+"""Load the models of a preset once, lazily, and share them.
+
+    models = load_models("tiny")            # nothing is loaded yet
+    segmenter = models.segmenter()          # SAM, loaded on first use
+    ranker = models.ranker("zh")            # cn_clip for Chinese text (per the preset)
+    inpainter = models.inpainter("en")      # diffusers inpainting for English text
+
+Every loader turns a missing or broken model into one `ModelUnavailableError` sentence that names
+the model and the setting to point at a local copy.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import threading
+import urllib.request
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from tools.errors import ModelUnavailableError
+from tools.presets import COMPONENT_ENV, COMPONENT_TITLES, SAM_CHECKPOINTS, Preset, cache_dir, get_preset
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(device: str = "auto") -> str:
+    """"auto" → "cuda" when available, else "mps", else "cpu"; other values are returned as given."""
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def dtype_for(device: str):
+    """float16 on CUDA (fast, half the memory), float32 elsewhere (CPU fp16 is slow or unsupported)."""
+    import torch
+
+    return torch.float16 if device.startswith("cuda") else torch.float32
+
+
+def offline() -> bool:
+    """True when downloads are switched off (HF_HUB_OFFLINE=1 or EDIT_EVERYTHING_OFFLINE=1)."""
+    return any(os.environ.get(v, "").strip() in ("1", "true", "yes")
+               for v in ("HF_HUB_OFFLINE", "EDIT_EVERYTHING_OFFLINE"))
+
+
+def unavailable(component: str, source: str, cause: BaseException | str) -> ModelUnavailableError:
+    """The one-sentence error for a component that cannot be loaded."""
+    en_title, zh_title = COMPONENT_TITLES[component]
+    env = COMPONENT_ENV[component]
+    reason = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else type(cause).__name__
+    return ModelUnavailableError(
+        f"Could not load {en_title} '{source}' ({reason}); download it on a connected machine and "
+        f"set {env}=/path/to/local/copy (or --model {component}=PATH).",
+        zh=f"无法加载{zh_title}“{source}”（{reason}）；请在联网的机器上下载后设置 "
+           f"{env}=/本地/路径（或 --model {component}=路径）。")
+
+
+def quiet_libraries() -> None:
+    """No download/loading progress bars from transformers and diffusers in our output."""
+    import diffusers
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.set_verbosity_error()
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence libraries that `print` while loading (cn_clip prints model configs)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+# ----------------------------------------------------------------------------------------- SAM
+def sam_builders() -> dict[str, Callable]:
+    """SAM variant → builder taking `checkpoint=`; "tiny" is the test architecture (same builder)."""
+    from segment_anything.build_sam import sam_model_registry
+
+    builders = dict(sam_model_registry)
+    builders["tiny"] = build_tiny_sam
+    return builders
+
+
+def build_tiny_sam(checkpoint: str | None = None):
+    """A 256-px, 2-block, 64-wide SAM for tests; loads `checkpoint` (a state dict) like SAM's builders."""
+    import torch
+    from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
+
+    sam = Sam(
+        image_encoder=ImageEncoderViT(
+            depth=2, embed_dim=64, img_size=256, mlp_ratio=4, num_heads=2, patch_size=16, qkv_bias=True,
+            use_rel_pos=True, global_attn_indexes=[1], window_size=4, out_chans=32,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6)),
+        prompt_encoder=PromptEncoder(embed_dim=32, image_embedding_size=(16, 16),
+                                     input_image_size=(256, 256), mask_in_chans=8),
+        mask_decoder=MaskDecoder(
+            num_multimask_outputs=3, transformer_dim=32, iou_head_depth=3, iou_head_hidden_dim=32,
+            transformer=TwoWayTransformer(depth=2, embedding_dim=32, mlp_dim=64, num_heads=2)),
+        pixel_mean=[123.675, 116.28, 103.53], pixel_std=[58.395, 57.12, 57.375])
+    sam.eval()
+    if checkpoint is not None:
+        sam.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+    return sam
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sam_checkpoint_path(source: str) -> Path:
+    """A local SAM checkpoint for `source` (a variant name or a path), downloading it if needed.
+
+    Downloads go to the cache with their md5 checked; a file with a wrong md5 is deleted.
+    """
+    if source not in SAM_CHECKPOINTS:
+        path = Path(source).expanduser()
+        if path.is_dir():
+            found = sorted(path.glob("*.pth")) + sorted(path.glob("*.pt"))
+            if not found:
+                raise unavailable("sam", source, "no .pth checkpoint in that folder")
+            path = found[0]
+        if not path.is_file():
+            raise unavailable("sam", source, "no such file")
+        return path
+    info = SAM_CHECKPOINTS[source]
+    target = cache_dir() / "sam" / Path(info.url).name
+    if target.is_file():
+        return target
+    if offline():
+        raise unavailable("sam", source, "not in the cache and downloads are off")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial_file = target.with_suffix(".part")
+    try:
+        log.info("downloading %s to %s", info.url, target)
+        urllib.request.urlretrieve(info.url, partial_file)  # noqa: S310 - a fixed https URL
+        if md5_of(partial_file) != info.md5:
+            raise ValueError("the download's checksum does not match")
+        os.replace(partial_file, target)
+    except Exception as exc:
+        partial_file.unlink(missing_ok=True)
+        raise unavailable("sam", source, exc) from exc
+    return target
+
+
+def load_sam(source: str, variant: str, device: str):
+    """A `segment_anything.Sam` on `device`, in eval mode."""
+    path = sam_checkpoint_path(source)
+    builder = sam_builders().get(variant)
+    if builder is None:
+        raise unavailable("sam", source, f"unknown SAM variant '{variant}' (vit_b, vit_l, vit_h)")
+    try:
+        sam = builder(checkpoint=str(path))  # torch.load here defaults to weights_only=True
+    except Exception as exc:
+        raise unavailable("sam", source, exc) from exc
+    return sam.to(device).eval()
+
+
+# ---------------------------------------------------------------------------------------- CLIP
+def load_hf_clip(source: str, device: str):
+    """(transformers CLIPModel, CLIPProcessor) from a Hub id or a local directory."""
+    from transformers import CLIPModel, CLIPProcessor
+
+    try:
+        kwargs = {"local_files_only": True} if offline() else {}
+        model = CLIPModel.from_pretrained(source, **kwargs)
+        processor = CLIPProcessor.from_pretrained(source, **kwargs)
+    except Exception as exc:
+        raise unavailable("clip_en", source, exc) from exc
+    return model.to(device).eval(), processor
+
+
+def load_cn_clip(source: str, device: str):
+    """(cn_clip CLIP model, image transform) from a model name or a local directory/file.
+
+    A name cn_clip knows ("ViT-L-14", ...) goes through `cn_clip.clip.load_from_name`, which fetches
+    it into the cache. A local directory holds one `*.pt` checkpoint (cn_clip's format: a dict with
+    "state_dict") and, unless its file name is cn_clip's own, a `config.json`: either
+    {"vision_model_name", "text_model_name", "input_resolution"} naming cn_clip's configs, or
+    {"model_info": {...CLIP kwargs...}, "input_resolution": N} for a custom architecture.
+    """
+    import json
+
+    import torch
+    from cn_clip.clip import utils as cn_utils
+    from cn_clip.clip.model import CLIP, convert_weights
+
+    if source in cn_utils.available_models():
+        if offline() and not (cache_dir() / "cn_clip" / cn_utils._MODELS[source][1]).is_file():
+            raise unavailable("clip_zh", source, "not in the cache and downloads are off")
+        try:
+            with quiet_stdout():
+                model, transform = cn_utils.load_from_name(
+                    source, device=device, download_root=str(cache_dir() / "cn_clip"))
+        except Exception as exc:
+            raise unavailable("clip_zh", source, exc) from exc
+        return model.float().eval(), transform
+
+    path = Path(source).expanduser()
+    folder = path if path.is_dir() else path.parent
+    checkpoints = sorted(folder.glob("*.pt")) if path.is_dir() else [path]
+    if not checkpoints or not checkpoints[0].is_file():
+        raise unavailable("clip_zh", source, "no such file or no .pt checkpoint in that folder")
+    checkpoint = checkpoints[0]
+    try:
+        config_file = folder / "config.json"
+        known = {file: name for name, (_, file) in cn_utils._MODELS.items()}
+        if checkpoint.name in known and not config_file.exists():
+            name = known[checkpoint.name]
+            with quiet_stdout():
+                model, transform = cn_utils.load_from_name(
+                    name, device=device, download_root=str(folder))
+            return model.float().eval(), transform
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        resolution = int(config["input_resolution"])
+        if "model_info" in config:
+            model = CLIP(**config["model_info"])
+            convert_weights(model)
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+            state = {k.removeprefix("module."): v for k, v in state.items() if "bert.pooler" not in k}
+            model.load_state_dict(state)
+        else:
+            with quiet_stdout():
+                model, _ = cn_utils.load_from_name(
+                    str(checkpoint), device="cpu", vision_model_name=config["vision_model_name"],
+                    text_model_name=config["text_model_name"], input_resolution=resolution)
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:
+        raise unavailable("clip_zh", source, exc) from exc
+    return model.float().to(device).eval(), cn_utils.image_transform(resolution)
+
+
+# ------------------------------------------------------------------------------------ diffusers
+def load_inpaint_pipeline(component: str, source: str, device: str):
+    """A diffusers `StableDiffusionInpaintPipeline` (9-channel inpaint UNet or 4-channel text-to-image
+    UNet, which the pipeline handles by latent blending), safety checker off, progress bar off."""
+    from diffusers import StableDiffusionInpaintPipeline
+
+    try:
+        kwargs = {"local_files_only": True} if offline() else {}
+        pipe = StableDiffusionInpaintPipeline.from_pretrained(
+            source, torch_dtype=dtype_for(device), safety_checker=None, feature_extractor=None,
+            requires_safety_checker=False, **kwargs)
+    except Exception as exc:
+        raise unavailable(component, source, exc) from exc
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+# --------------------------------------------------------------------------------------- Models
+@dataclass
+class Models:
+    """The models of one preset, each loaded lazily once and shared by every session and thread."""
+
+    preset: Preset
+    device: str
+    _loaded: dict = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def _once(self, key: str, build: Callable):
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = build()
+            return self._loaded[key]
+
+    def model_id(self, component: str) -> str:
+        """The Hub id or local path behind `component` ("sam", "clip_zh", "sd_en", ...)."""
+        return self.preset.sources[component]
+
+    def ranker_component(self, language: str) -> str:
+        return self.preset.rankers[language]
+
+    def inpainter_component(self, language: str) -> str:
+        return self.preset.inpainters[language]
+
+    def segmenter(self):
+        """The shared `tools.segment.Segmenter` (SAM)."""
+        from tools.segment import Segmenter
+
+        def build():
+            sam = load_sam(self.preset.sources["sam"], self.preset.sam_variant, self.device)
+            return Segmenter(sam, model_id=self.preset.sources["sam"], auto=self.preset.auto)
+
+        return self._once("sam", build)
+
+    def ranker(self, language: str):
+        """The shared `tools.rank.ClipScorer` for text in `language` ("zh" or "en")."""
+        from tools.rank import ClipScorer, CnClipScorer
+
+        component = self.ranker_component(language)
+        source = self.preset.sources[component]
+
+        def build():
+            if component == "clip_zh":
+                return CnClipScorer(*load_cn_clip(source, self.device), model_id=source)
+            return ClipScorer(*load_hf_clip(source, self.device), model_id=source)
+
+        return self._once(component, build)
+
+    def inpainter(self, language: str):
+        """The shared `tools.inpaint.Inpainter` for prompts in `language`."""
+        from tools.inpaint import Inpainter
+
+        component = self.inpainter_component(language)
+        source = self.preset.sources[component]
+        return self._once(component, lambda: Inpainter(
+            load_inpaint_pipeline(component, source, self.device), model_id=source))
+
+
+def load_models(preset: str | Preset = "auto", *, device: str = "auto",
+                overrides: dict[str, str] | None = None) -> Models:
+    """Resolve a preset (no network, nothing loaded yet). The tiny preset's models are built in the
+    cache on first call, so it works offline."""
+    if isinstance(preset, str):
+        preset = get_preset(preset, overrides)
+    quiet_libraries()
+    if preset.tiny:
+        from tools.tiny_models import ensure_tiny_models
+
+        ensure_tiny_models(cache_dir())
+    return Models(preset=preset, device=resolve_device(device))

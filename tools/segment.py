@@ -1,0 +1,182 @@
+"""Segments of an image with SAM: all of them (automatic mask generation) or one from a point/box.
+
+The SAM image embedding — the expensive part — is computed once per image content and shared by
+the automatic generator and the point/box predictor (`Segmenter.encoder_calls` counts real encodes).
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from tools.errors import BadInputError
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; x1/y1 exclusive
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """One region of an image. `mask`: bool HxW; `box`: tight (x0, y0, x1, y1), x1/y1 exclusive."""
+
+    mask: np.ndarray
+    box: Box
+    area: int
+    predicted_iou: float = 1.0
+    stability: float = 1.0
+
+    @classmethod
+    def from_mask(cls, mask: np.ndarray, predicted_iou: float = 1.0, stability: float = 1.0) -> "Segment":
+        mask = np.asarray(mask, dtype=bool)
+        ys, xs = np.nonzero(mask)
+        box = (0, 0, 0, 0) if len(xs) == 0 else (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        return cls(mask=mask, box=box, area=int(mask.sum()), predicted_iou=float(predicted_iou),
+                   stability=float(stability))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.mask.shape  # (H, W)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """(x, y) of the mask's centre of mass."""
+        ys, xs = np.nonzero(self.mask)
+        return (float(xs.mean()), float(ys.mean())) if len(xs) else (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class AutoSettings:
+    """SAM automatic mask generation settings (see segment_anything.SamAutomaticMaskGenerator)."""
+
+    points_per_side: int = 32
+    pred_iou_thresh: float = 0.86
+    stability_score_thresh: float = 0.92
+    min_mask_region_area: int = 100
+    points_per_batch: int = 64
+
+
+def image_key(image: np.ndarray) -> str:
+    """A content digest of an HxWx3 uint8 image: equal pixels, equal key."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(image.shape).encode())
+    digest.update(np.ascontiguousarray(image).data)
+    return digest.hexdigest()
+
+
+def as_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """PIL RGB or HxWx3 uint8 → HxWx3 uint8 array."""
+    array = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise BadInputError(f"Expected an RGB image (HxWx3 uint8), got shape {array.shape} {array.dtype}.",
+                            zh="需要 RGB 图像。")
+    return array
+
+
+class Segmenter:
+    """SAM behind one lock, with embeddings and automatic segments cached per image content.
+
+    sam: a `segment_anything.modeling.Sam` (any size), already on its device.
+    """
+
+    def __init__(self, sam, *, model_id: str = "", auto: AutoSettings = AutoSettings(), cache_size: int = 4):
+        from segment_anything import SamPredictor
+
+        segmenter = self
+
+        class CachingPredictor(SamPredictor):
+            def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
+                key = image_key(image)
+                cached = segmenter._embeddings.get(key)
+                if cached is not None:
+                    segmenter._embeddings.move_to_end(key)
+                    self.reset_image()
+                    self.features, self.original_size, self.input_size = cached
+                    self.is_image_set = True
+                    return
+                super().set_image(image, image_format)
+                segmenter.encoder_calls += 1
+                segmenter._embeddings[key] = (self.features, self.original_size, self.input_size)
+                while len(segmenter._embeddings) > cache_size:
+                    segmenter._embeddings.popitem(last=False)
+
+        self.sam = sam
+        self.model_id = model_id
+        self.auto = auto
+        self.encoder_calls = 0
+        self._embeddings: OrderedDict[str, tuple] = OrderedDict()
+        self._segments: OrderedDict[tuple, list[Segment]] = OrderedDict()
+        self._cache_size = cache_size
+        self._predictor = CachingPredictor(sam)
+        self._lock = threading.RLock()
+
+    def embed(self, image: Image.Image | np.ndarray) -> None:
+        """Compute (or reuse) the SAM embedding of `image` (PIL RGB or HxWx3 uint8)."""
+        import torch
+
+        with self._lock, torch.inference_mode():
+            self._predictor.set_image(as_array(image))
+
+    def all_segments(self, image: Image.Image | np.ndarray, points_per_side: int | None = None) -> list[Segment]:
+        """Every segment SAM's automatic generator finds, largest first; cached per image content."""
+        import torch
+        from segment_anything import SamAutomaticMaskGenerator
+
+        array = as_array(image)
+        settings = self.auto
+        points = points_per_side or settings.points_per_side
+        key = (image_key(array), points)
+        with self._lock:
+            if key in self._segments:
+                self._segments.move_to_end(key)
+                return self._segments[key]
+            generator = SamAutomaticMaskGenerator(
+                self.sam, points_per_side=points, points_per_batch=settings.points_per_batch,
+                pred_iou_thresh=settings.pred_iou_thresh,
+                stability_score_thresh=settings.stability_score_thresh,
+                min_mask_region_area=settings.min_mask_region_area)
+            generator.predictor = self._predictor
+            with torch.inference_mode():
+                records = generator.generate(array)
+            segments = [Segment.from_mask(r["segmentation"], r["predicted_iou"], r["stability_score"])
+                        for r in records]
+            segments = [s for s in segments if s.area > 0]
+            segments.sort(key=lambda s: -s.area)
+            self._segments[key] = segments
+            while len(self._segments) > self._cache_size:
+                self._segments.popitem(last=False)
+            return segments
+
+    def segment_point(self, image: Image.Image | np.ndarray, point: tuple[float, float]) -> Segment:
+        """The segment under `point` (x, y in pixels): SAM's best of three multimask outputs."""
+        array = as_array(image)
+        h, w = array.shape[:2]
+        x, y = point
+        if not (0 <= x < w and 0 <= y < h):
+            raise BadInputError(f"The point ({x:g}, {y:g}) is outside the {w}×{h} image.",
+                                zh=f"点 ({x:g}, {y:g}) 在图片（{w}×{h}）之外。")
+        return self._predict(array, point_coords=np.array([[x, y]], dtype=np.float32),
+                             point_labels=np.array([1]), multimask_output=True)
+
+    def segment_box(self, image: Image.Image | np.ndarray, box: tuple[float, float, float, float]) -> Segment:
+        """The object inside `box` (x0, y0, x1, y1 in pixels)."""
+        array = as_array(image)
+        h, w = array.shape[:2]
+        x0, y0, x1, y1 = box
+        x0, x1 = sorted((max(0.0, x0), min(float(w), x1)))
+        y0, y1 = sorted((max(0.0, y0), min(float(h), y1)))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            raise BadInputError(f"The box {tuple(box)} does not cover a part of the {w}×{h} image.",
+                                zh=f"框 {tuple(box)} 没有框住图片（{w}×{h}）的任何部分。")
+        return self._predict(array, box=np.array([x0, y0, x1, y1], dtype=np.float32), multimask_output=False)
+
+    def _predict(self, array: np.ndarray, **prompt) -> Segment:
+        import torch
+
+        with self._lock, torch.inference_mode():
+            self._predictor.set_image(array)
+            masks, scores, _ = self._predictor.predict(**prompt)
+        best = int(np.argmax(scores))
+        return Segment.from_mask(masks[best], predicted_iou=float(scores[best]))
