@@ -1,0 +1,236 @@
+"""The editor: one edit with the tools — find the source, then repaint, remove or add.
+
+    models = load_models("tiny")
+    editor = Editor(models)
+    result = editor.edit(image, source="猫", target="狗")      # PIL RGB in, EditResult out
+    result.image.save("out.png"); result.mask                  # bool HxW: what was allowed to change
+
+Segmentation and ranking run on a working copy (long side ≤ 1024); the chosen mask is scaled back
+and the repaint is pasted at full resolution.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Literal
+
+import numpy as np
+from PIL import Image
+
+from tools.errors import BadInputError, NotFoundError
+from tools.images import downscale_for_work
+from tools.inpaint import InpaintResult, InpaintSettings, opencv_remove
+from tools.language import detect_language
+from tools.masks import resize_mask
+from tools.models import Models
+from tools.rank import Candidate, Ranking, RankSettings, rank_segments
+from tools.segment import Segment
+
+SEGMENT_MAX_SIDE = 1024
+RemoveMethod = Literal["sd", "opencv"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: `stage` is "segment", "rank", "inpaint" or "done"; `done`/`total` in steps."""
+
+    stage: str
+    done: int = 0
+    total: int = 0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class EditSettings:
+    """How to generate. `steps=None` takes the preset's default (30, or 2 for the tiny preset)."""
+
+    steps: int | None = None
+    guidance: float = 7.5
+    seed: int = 0
+    scheduler: str = "default"
+    remove_method: RemoveMethod = "sd"
+    points_per_side: int | None = None
+    dilate_px: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class EditResult:
+    """The outcome of one edit. `image`: PIL RGB, input size; `mask`: bool HxW, the pixels that were
+    allowed to change (every other pixel is byte-identical to the input)."""
+
+    image: Image.Image
+    mask: np.ndarray
+    action: str
+    source: str
+    target: str | None
+    language: str
+    chosen: Candidate | None
+    candidates: list[Candidate]
+    seed: int
+    model_ids: dict[str, str]
+    timings: dict[str, float]
+    window: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def summary(self, candidate_limit: int = 10) -> dict:
+        """A JSON-ready dict: chosen box and score, candidates, timings, seed, model ids."""
+        def describe(c: Candidate) -> dict:
+            return {"rank": c.rank, "box": list(c.box), "score": round(c.score, 4),
+                    "similarity": round(c.similarity, 4), "area": c.segment.area}
+        return {
+            "action": self.action, "source": self.source, "target": self.target, "language": self.language,
+            "chosen": describe(self.chosen) if self.chosen else None,
+            "candidates": [describe(c) for c in self.candidates[:candidate_limit]],
+            "changed_box": list(self.window), "changed_pixels": int(self.mask.sum()),
+            "seed": self.seed, "model_ids": self.model_ids,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class Editor:
+    """Runs edits with a preset's shared models. Thread-safe: the models hold their own locks."""
+
+    models: Models
+    settings: EditSettings = field(default_factory=EditSettings)
+
+    def inpaint_settings(self, settings: EditSettings) -> InpaintSettings:
+        preset = self.models.preset
+        steps = settings.steps if settings.steps is not None else (2 if preset.tiny else 30)
+        return InpaintSettings(steps=steps, guidance=settings.guidance, seed=settings.seed,
+                               scheduler=settings.scheduler, work_size=preset.work_size,
+                               dilate_px=settings.dilate_px).checked()
+
+    def rank_settings(self) -> RankSettings:
+        preset = self.models.preset
+        return RankSettings(not_found_below=preset.not_found_below, max_area_fraction=preset.max_area_fraction)
+
+    # ------------------------------------------------------------------------------ finding
+    def segments(self, image: Image.Image, settings: EditSettings | None = None) -> tuple[list[Segment], float]:
+        """All SAM segments of `image`'s working copy, and that copy's scale (working/full)."""
+        settings = settings or self.settings
+        work, scale = downscale_for_work(image, SEGMENT_MAX_SIDE)
+        return self.models.segmenter().all_segments(work, settings.points_per_side), scale
+
+    def find(self, image: Image.Image, source: str, *, language: str | None = None,
+             settings: EditSettings | None = None, timings: dict | None = None,
+             on_progress: ProgressCallback | None = None) -> tuple[Ranking, float]:
+        """Rank `image`'s segments against `source`; returns the ranking (masks at working size) and
+        the working scale. Fills `timings["segment"]`/`["rank"]` when given."""
+        source = check_text(source, "source")
+        language = language or detect_language(source)
+        timings = timings if timings is not None else {}
+        notify = on_progress or (lambda p: None)
+        notify(Progress("segment"))
+        start = time.perf_counter()
+        segments, scale = self.segments(image, settings)
+        timings["segment"] = time.perf_counter() - start
+        notify(Progress("rank"))
+        start = time.perf_counter()
+        work = image if scale == 1.0 else downscale_for_work(image, SEGMENT_MAX_SIDE)[0]
+        ranking = rank_segments(work, segments, source, self.models.ranker(language), language=language,
+                                settings=self.rank_settings())
+        timings["rank"] = time.perf_counter() - start
+        return ranking, scale
+
+    # ----------------------------------------------------------------------------- editing
+    def edit(self, image: Image.Image, *, source: str, target: str | None = None, remove: bool = False,
+             add: bool = False, language: str | None = None, settings: EditSettings | None = None,
+             on_progress: ProgressCallback | None = None) -> EditResult:
+        """Find `source` in `image` (PIL RGB) and repaint it as `target` (or remove it, or add
+        `target` onto it). Raises NotFoundError when nothing matches well enough."""
+        settings = settings or self.settings
+        action = "remove" if remove else ("add" if add else "replace")
+        if action != "remove":
+            target = check_text(target, "target")
+        language = language or detect_language(source + (target or ""))
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        ranking, scale = self.find(image, source, language=language, settings=settings, timings=timings,
+                                   on_progress=on_progress)
+        if not ranking.found or ranking.best is None:
+            raise not_found(source, language)
+        chosen = ranking.best
+        result = self.apply(image, chosen.mask, action=action, source=source, target=target,
+                            language=language, settings=settings, on_progress=on_progress, timings=timings)
+        timings["total"] = time.perf_counter() - started
+        timings["other"] = max(0.0, timings["total"] - sum(timings.get(k, 0.0)
+                                                             for k in ("segment", "rank", "inpaint", "paste")))
+        return replace(result, chosen=chosen, candidates=ranking.candidates, timings=timings)
+
+    def apply(self, image: Image.Image, mask: np.ndarray, *, action: str, source: str = "",
+              target: str | None = None, language: str = "zh", settings: EditSettings | None = None,
+              on_progress: ProgressCallback | None = None, timings: dict | None = None) -> EditResult:
+        """Repaint / remove / add at `mask` (bool, any size: scaled to the image) of `image`."""
+        settings = settings or self.settings
+        timings = timings if timings is not None else {}
+        inpaint_settings = self.inpaint_settings(settings)
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (image.height, image.width):
+            mask = resize_mask(mask, image.size)
+        notify = on_progress or (lambda p: None)
+        notify(Progress("inpaint", 0, inpaint_settings.steps))
+
+        def on_step(done: int, total: int) -> None:
+            notify(Progress("inpaint", done, total))
+
+        start = time.perf_counter()
+        outcome = self._repaint(image, mask, action, source, target, language, settings, inpaint_settings,
+                                on_step)
+        timings["inpaint"] = time.perf_counter() - start - outcome.paste_seconds
+        timings["paste"] = outcome.paste_seconds
+        notify(Progress("done"))
+        component = self.models.inpainter_component(language)
+        model_ids = {"sam": self.models.model_id("sam"),
+                     "ranker": self.models.model_id(self.models.ranker_component(language)),
+                     "inpainter": ("opencv-telea" if action == "remove" and settings.remove_method == "opencv"
+                                   else self.models.model_id(component))}
+        return EditResult(image=outcome.image, mask=outcome.changed, action=action, source=source,
+                          target=target, language=language, chosen=None, candidates=[],
+                          seed=inpaint_settings.seed, model_ids=model_ids, timings=timings,
+                          window=outcome.window)
+
+    def _repaint(self, image, mask, action, source, target, language, settings, inpaint_settings,
+                 on_step) -> InpaintResult:
+        if action == "remove" and settings.remove_method == "opencv":
+            return opencv_remove(image, mask, settings=inpaint_settings)
+        inpainter = self.models.inpainter(language)
+        if action == "remove":
+            return inpainter.remove(image, mask, source, settings=inpaint_settings, on_step=on_step,
+                                    language=language)
+        if action == "add":
+            region = add_region(mask)
+            prompt = f"{source}上的{target}" if language == "zh" else f"{target} on the {source}"
+            return inpainter.inpaint(image, region, prompt, settings=inpaint_settings, on_step=on_step,
+                                     language=language)
+        return inpainter.inpaint(image, mask, target, settings=inpaint_settings, on_step=on_step,
+                                 language=language)
+
+
+def add_region(mask: np.ndarray) -> np.ndarray:
+    """Where to put a new thing onto a region (bool HxW): an ellipse at the region's centre, a third
+    of its box across, so the new object sits on the region with some of it around."""
+    segment = Segment.from_mask(mask)
+    x0, y0, x1, y1 = segment.box
+    cx, cy = segment.centre
+    rx, ry = max(4.0, (x1 - x0) / 6), max(4.0, (y1 - y0) / 6)
+    ys, xs = np.ogrid[:mask.shape[0], :mask.shape[1]]
+    return ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
+
+
+def check_text(text: str | None, name: str) -> str:
+    """`text` stripped, or BadInputError when it is missing, blank or too long."""
+    if text is None or not str(text).strip():
+        what = {"source": ("what to edit", "要编辑的对象"), "target": ("what to paint", "要画成什么")}[name]
+        raise BadInputError(f"The {name} is empty: say {what[0]}.", zh=f"{what[1]}不能为空。")
+    text = " ".join(str(text).split())
+    if len(text) > 200:
+        raise BadInputError(f"The {name} is too long ({len(text)} characters; at most 200).",
+                            zh=f"内容太长（{len(text)} 个字符，最多 200）。")
+    return text
+
+
+def not_found(source: str, language: str) -> NotFoundError:
+    return NotFoundError(f"Could not find '{source}' in the image. Try another word, or point at it.",
+                         zh=f"没有找到“{source}”。换个说法试试，或者在图上点一下它。", source=source)

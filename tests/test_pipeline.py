@@ -1,0 +1,105 @@
+"""End to end with the tiny preset on a real photo: SAM → CLIP → SD inpainting through the real loaders."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent.editor import Editor, EditSettings
+from conftest import changed_pixels
+from tools.errors import BadInputError
+
+
+@pytest.fixture(scope="module")
+def editor(tiny_models):
+    return Editor(tiny_models)
+
+
+@pytest.mark.parametrize("source, target", [("猫", "狗"), ("cat", "dog")])
+def test_replace_changes_only_the_returned_mask(editor, cat_photo, source, target):
+    result = editor.edit(cat_photo, source=source, target=target)
+    assert result.image.size == cat_photo.size and result.image.mode == "RGB"
+    changed = changed_pixels(cat_photo, result.image)
+    assert not (changed & ~result.mask).any(), "a pixel outside the mask changed"
+    assert changed[result.mask].mean() > 0.5, "the masked region was not repainted"
+    assert result.language == ("zh" if source == "猫" else "en")
+    assert result.chosen is not None and result.candidates[0] is result.chosen
+    assert set(result.timings) >= {"segment", "rank", "inpaint", "paste", "total"}
+
+
+def test_chinese_and_english_requests_use_their_own_models(editor, cat_photo):
+    zh = editor.edit(cat_photo, source="猫", target="狗")
+    en = editor.edit(cat_photo, source="cat", target="dog")
+    assert zh.model_ids["ranker"].endswith("clip_zh") and zh.model_ids["inpainter"].endswith("sd_zh")
+    assert en.model_ids["ranker"].endswith("clip_en") and en.model_ids["inpainter"].endswith("sd_en")
+
+
+def test_same_seed_same_picture_other_seed_other_picture(editor, cat_photo):
+    first = editor.edit(cat_photo, source="cat", target="dog", settings=EditSettings(seed=7))
+    again = editor.edit(cat_photo, source="cat", target="dog", settings=EditSettings(seed=7))
+    other = editor.edit(cat_photo, source="cat", target="dog", settings=EditSettings(seed=8))
+    assert np.array_equal(np.asarray(first.image), np.asarray(again.image))
+    assert not np.array_equal(np.asarray(first.image), np.asarray(other.image))
+
+
+@pytest.mark.parametrize("method", ["sd", "opencv"])
+def test_remove_erases_inside_the_mask_only(editor, cat_photo, method):
+    result = editor.edit(cat_photo, source="猫", remove=True, settings=EditSettings(remove_method=method))
+    changed = changed_pixels(cat_photo, result.image)
+    assert result.action == "remove" and result.target is None
+    assert not (changed & ~result.mask).any()
+    assert changed.any()
+
+
+def test_add_paints_a_new_thing_onto_a_part_of_the_region(editor, cat_photo):
+    result = editor.edit(cat_photo, source="桌子", target="苹果", add=True)
+    changed = changed_pixels(cat_photo, result.image)
+    assert not (changed & ~result.mask).any()
+    assert 0 < result.mask.sum() < 0.5 * cat_photo.width * cat_photo.height
+
+
+def test_a_large_photo_is_segmented_small_and_pasted_back_at_full_size(editor, cat_photo):
+    big = cat_photo.resize((1804, 1200))
+    before = editor.models.segmenter().encoder_calls
+    result = editor.edit(big, source="cat", target="dog")
+    assert result.image.size == (1804, 1200) and result.mask.shape == (1200, 1804)
+    assert not (changed_pixels(big, result.image) & ~result.mask).any()
+    assert editor.models.segmenter().encoder_calls == before + 1
+
+
+def test_a_second_instruction_on_the_same_image_runs_no_sam_encoder(editor, cat_photo):
+    segmenter = editor.models.segmenter()
+    editor.find(cat_photo, "猫")
+    calls = segmenter.encoder_calls
+    editor.find(cat_photo, "狗")
+    editor.segments(cat_photo)
+    segmenter.segment_point(cat_photo, (200, 150))
+    assert segmenter.encoder_calls == calls
+
+
+def test_point_and_box_prompts_give_a_mask_of_the_image_size(tiny_models, cat_photo):
+    segmenter = tiny_models.segmenter()
+    point = segmenter.segment_point(cat_photo, (220, 140))
+    box = segmenter.segment_box(cat_photo, (100, 50, 300, 250))
+    assert point.mask.shape == box.mask.shape == (300, 451)
+    with pytest.raises(BadInputError, match="outside"):
+        segmenter.segment_point(cat_photo, (900, 10))
+
+
+def test_progress_is_reported_for_every_stage_and_step(editor, cat_photo):
+    events = []
+    editor.edit(cat_photo, source="cat", target="dog", settings=EditSettings(steps=3), on_progress=events.append)
+    stages = [e.stage for e in events]
+    assert stages[:2] == ["segment", "rank"] and stages[-1] == "done"
+    done, total = [(e.done, e.total) for e in events if e.stage == "inpaint"][-1]
+    assert done == total >= 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"source": "  ", "target": "dog"}, "source is empty"),
+    ({"source": "cat", "target": ""}, "target is empty"),
+    ({"source": "cat", "target": "dog", "settings": EditSettings(steps=-1)}, "steps"),
+    ({"source": "cat", "target": "dog", "settings": EditSettings(guidance=float("nan"))}, "guidance"),
+    ({"source": "cat", "target": "dog", "settings": EditSettings(seed=2 ** 40)}, "seed"),
+])
+def test_bad_requests_get_a_clear_reason(editor, cat_photo, kwargs, message):
+    with pytest.raises(BadInputError, match=message):
+        editor.edit(cat_photo, **kwargs)

@@ -1,0 +1,69 @@
+"""Presets resolve without network; a missing model is one clear sentence."""
+import pytest
+
+from tools.errors import BadInputError, ModelUnavailableError
+from tools.models import load_models, resolve_device
+from tools.presets import COMPONENT_ENV, PRESET_NAMES, get_preset
+
+
+def test_each_preset_names_its_models_without_touching_the_network():
+    auto, zh, en = get_preset("auto"), get_preset("zh"), get_preset("en")
+    assert auto.sources["clip_en"] == "openai/clip-vit-large-patch14"
+    assert auto.sources["clip_zh"] == "ViT-L-14"
+    assert auto.sources["sd_en"] == "stable-diffusion-v1-5/stable-diffusion-inpainting"
+    assert auto.sources["sd_zh"] == "IDEA-CCNL/Taiyi-Stable-Diffusion-1B-Chinese-v0.1"
+    assert (auto.rankers, auto.inpainters) == ({"zh": "clip_zh", "en": "clip_en"}, {"zh": "sd_zh", "en": "sd_en"})
+    assert set(zh.rankers.values()) == {"clip_zh"} and set(en.inpainters.values()) == {"sd_en"}
+    assert set(PRESET_NAMES) == {"auto", "zh", "en", "tiny"}
+
+
+def test_tiny_preset_points_at_local_directories(model_cache):
+    tiny = get_preset("tiny")
+    assert all(str(model_cache) in path for path in tiny.sources.values())
+    assert tiny.not_found_below == 0.0
+
+
+def test_a_local_copy_wins_through_the_environment_or_an_override(monkeypatch, tmp_path):
+    monkeypatch.setenv(COMPONENT_ENV["sd_zh"], str(tmp_path / "taiyi"))
+    assert get_preset("auto").sources["sd_zh"] == str(tmp_path / "taiyi")
+    assert get_preset("auto", {"sam": "vit_b"}).sam_variant == "vit_b"
+
+
+def test_unknown_preset_or_component_is_refused():
+    with pytest.raises(BadInputError, match="Unknown preset 'huge'"):
+        get_preset("huge")
+    with pytest.raises(BadInputError, match="Unknown model component"):
+        get_preset("en", {"vae": "x"})
+
+
+@pytest.mark.parametrize("preset, component", [("en", "sd_en"), ("zh", "sd_zh"), ("en", "clip_en"), ("zh", "clip_zh"),
+                                               ("en", "sam")])
+def test_a_missing_model_offline_is_one_sentence_naming_it_and_the_setting(model_cache, preset, component):
+    models = load_models(preset, device="cpu")
+    load = {"sam": models.segmenter, "clip_en": lambda: models.ranker("en"), "clip_zh": lambda: models.ranker("zh"),
+            "sd_en": lambda: models.inpainter("en"), "sd_zh": lambda: models.inpainter("zh")}[component]
+    with pytest.raises(ModelUnavailableError) as error:
+        load()
+    message = error.value.message
+    assert models.model_id(component) in message and COMPONENT_ENV[component] in message
+    assert "\n" not in message
+    assert COMPONENT_ENV[component] in error.value.message_for("zh")
+
+
+def test_a_corrupted_checkpoint_is_reported_not_crashed(tmp_path, model_cache):
+    broken = tmp_path / "sam.pth"
+    broken.write_bytes(b"not a checkpoint")
+    models = load_models("en", device="cpu", overrides={"sam": str(broken)})
+    with pytest.raises(ModelUnavailableError, match="SAM"):
+        models.segmenter()
+
+
+def test_models_are_loaded_once_and_shared(tiny_models):
+    assert tiny_models.segmenter() is tiny_models.segmenter()
+    assert tiny_models.ranker("zh") is tiny_models.ranker("zh")
+    assert tiny_models.inpainter("en") is tiny_models.inpainter("en")
+
+
+def test_device_auto_picks_the_cpu_here_and_keeps_explicit_choices():
+    assert resolve_device("auto") in {"cpu", "cuda", "mps"}
+    assert resolve_device("cpu") == "cpu"
