@@ -10,7 +10,7 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageFile, features
+from PIL import Image, ImageCms, ImageFile, features
 from skimage import data as samples
 
 from tools import images
@@ -93,6 +93,22 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours(tmp_path):
     assert loaded.rgb.mode == "RGB" and loaded.format == "JPEG"
     assert close_to(loaded.rgb.getpixel((8, 16)), RED)
     assert close_to(loaded.rgb.getpixel((56, 16)), BLUE)
+
+
+def test_embedded_srgb_profile_keeps_colours_and_a_broken_profile_is_ignored(tmp_path):
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for profile in (srgb, b"not an ICC profile at all"):
+        content = encoded(cat(), "PNG", icc_profile=profile)
+        loaded = load_image(write(tmp_path, "tagged.png", content))
+        difference = np.abs(np.asarray(loaded.rgb, np.int16) - samples.chelsea().astype(np.int16))
+        assert difference.max() <= 2
+
+
+def test_phone_mpo_jpeg_counts_as_jpeg_without_a_frame_note(tmp_path):
+    frames = [cat(), cat().resize((160, 106))]
+    content = encoded(frames[0], "MPO", save_all=True, append_images=frames[1:])
+    loaded = load_image(write(tmp_path, "phone.jpg", content))
+    assert loaded.format == "JPEG" and loaded.notes == () and loaded.size == (451, 300)
 
 
 def test_16_bit_grey_png_is_scaled_not_clipped(tmp_path):
