@@ -165,8 +165,12 @@ def load_sam(source: str, variant: str, device: str):
     builder = sam_builders().get(variant)
     if builder is None:
         raise unavailable("sam", source, f"unknown SAM variant '{variant}' (vit_b, vit_l, vit_h)")
-    try:
-        sam = builder(checkpoint=str(path))  # torch.load here defaults to weights_only=True
+    import torch
+
+    try:  # read the file first: a corrupted one fails before a large model is built
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        sam = builder(checkpoint=None)
+        sam.load_state_dict(state)
     except Exception as exc:
         raise unavailable("sam", source, exc) from exc
     return sam.to(device).eval()
