@@ -107,11 +107,12 @@ class Editor:
         return RankSettings(not_found_below=preset.not_found_below, max_area_fraction=preset.max_area_fraction)
 
     # ------------------------------------------------------------------------------ finding
-    def segments(self, image: Image.Image, settings: EditSettings | None = None) -> tuple[list[Segment], float]:
+    def segments(self, image: Image.Image, settings: EditSettings | None = None, *,
+                 fresh: bool = False) -> tuple[list[Segment], float]:
         """All SAM segments of `image`'s working copy, and that copy's scale (working/full)."""
         settings = settings or self.settings
         work, scale = downscale_for_work(image, SEGMENT_MAX_SIDE)
-        return self.models.segmenter().all_segments(work, settings.points_per_side), scale
+        return self.models.segmenter().all_segments(work, settings.points_per_side, fresh=fresh), scale
 
     def find(self, image: Image.Image, source: str, *, language: str | None = None,
              settings: EditSettings | None = None, timings: dict | None = None,
@@ -132,7 +133,28 @@ class Editor:
         ranking = rank_segments(work, segments, source, self.models.ranker(language), language=language,
                                 settings=self.rank_settings())
         timings["rank"] = time.perf_counter() - start
+        settings = settings or self.settings
+        if not ranking.found and self.models.segmenter().is_carried(work, settings.points_per_side):
+            # carried-over segments do not hold the source: segment this version from scratch
+            start = time.perf_counter()
+            segments, scale = self.segments(image, settings, fresh=True)
+            timings["segment"] += time.perf_counter() - start
+            start = time.perf_counter()
+            ranking = rank_segments(work, segments, source, self.models.ranker(language), language=language,
+                                    settings=self.rank_settings())
+            timings["rank"] += time.perf_counter() - start
         return ranking, scale
+
+    def carry_segments(self, before: Image.Image, after: Image.Image, changed: np.ndarray,
+                       edited: np.ndarray, settings: EditSettings | None = None) -> bool:
+        """Let `after` (an edit of `before` that changed only `changed`, bool HxW full size) reuse
+        `before`'s segments outside the change; `edited` (the repainted region) joins them."""
+        settings = settings or self.settings
+        work_before, scale = downscale_for_work(before, SEGMENT_MAX_SIDE)
+        work_after = work_before if scale == 1.0 and before is after else downscale_for_work(after, SEGMENT_MAX_SIDE)[0]
+        size = work_before.size
+        return self.models.segmenter().carry_over(work_before, work_after, resize_mask(changed, size),
+                                                  resize_mask(edited, size), settings.points_per_side)
 
     # ----------------------------------------------------------------------------- editing
     def edit(self, image: Image.Image, *, source: str, target: str | None = None, remove: bool = False,
@@ -180,6 +202,10 @@ class Editor:
                                 on_step)
         timings["inpaint"] = time.perf_counter() - start - outcome.paste_seconds
         timings["paste"] = outcome.paste_seconds
+        if action != "remove":
+            self.carry_segments(image, outcome.image, outcome.changed, mask & outcome.changed, settings)
+        else:
+            self.carry_segments(image, outcome.image, outcome.changed, np.zeros_like(mask), settings)
         notify(Progress("done"))
         component = self.models.inpainter_component(language)
         model_ids = {"sam": self.models.model_id("sam"),

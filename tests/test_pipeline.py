@@ -103,3 +103,12 @@ def test_progress_is_reported_for_every_stage_and_step(editor, cat_photo):
 def test_bad_requests_get_a_clear_reason(editor, cat_photo, kwargs, message):
     with pytest.raises(BadInputError, match=message):
         editor.edit(cat_photo, **kwargs)
+
+
+def test_after_an_edit_the_next_turn_reuses_segments_outside_the_change(editor, cat_photo):
+    segmenter = editor.models.segmenter()
+    first = editor.edit(cat_photo, source="猫", target="狗")
+    calls = segmenter.encoder_calls
+    ranking, _ = editor.find(first.image, "狗")
+    assert segmenter.is_carried(first.image) and segmenter.encoder_calls == calls
+    assert ranking.found and any((c.mask & first.mask).any() for c in ranking.candidates)

@@ -108,6 +108,7 @@ class Segmenter:
         self.encoder_calls = 0
         self._embeddings: OrderedDict[str, tuple] = OrderedDict()
         self._segments: OrderedDict[tuple, list[Segment]] = OrderedDict()
+        self._carried: set[tuple] = set()
         self._cache_size = cache_size
         self._predictor = CachingPredictor(sam)
         self._lock = threading.RLock()
@@ -119,8 +120,13 @@ class Segmenter:
         with self._lock, torch.inference_mode():
             self._predictor.set_image(as_array(image))
 
-    def all_segments(self, image: Image.Image | np.ndarray, points_per_side: int | None = None) -> list[Segment]:
-        """Every segment SAM's automatic generator finds, largest first; cached per image content."""
+    def all_segments(self, image: Image.Image | np.ndarray, points_per_side: int | None = None, *,
+                     fresh: bool = False) -> list[Segment]:
+        """Every segment SAM's automatic generator finds, largest first; cached per image content.
+
+        Segments carried over from an earlier version (see `carry_over`) are returned as they are
+        unless `fresh`, which runs the generator on this image.
+        """
         import torch
         from segment_anything import SamAutomaticMaskGenerator
 
@@ -129,9 +135,10 @@ class Segmenter:
         points = points_per_side or settings.points_per_side
         key = (image_key(array), points)
         with self._lock:
-            if key in self._segments:
+            if key in self._segments and not (fresh and key in self._carried):
                 self._segments.move_to_end(key)
                 return self._segments[key]
+            self._carried.discard(key)
             generator = SamAutomaticMaskGenerator(
                 self.sam, points_per_side=points, points_per_batch=settings.points_per_batch,
                 pred_iou_thresh=settings.pred_iou_thresh,
@@ -144,10 +151,40 @@ class Segmenter:
                         for r in records]
             segments = [s for s in segments if s.area > 0]
             segments.sort(key=lambda s: -s.area)
-            self._segments[key] = segments
-            while len(self._segments) > self._cache_size:
-                self._segments.popitem(last=False)
+            self._remember(key, segments)
             return segments
+
+    def _remember(self, key: tuple, segments: list[Segment]) -> None:
+        self._segments[key] = segments
+        while len(self._segments) > self._cache_size:
+            dropped, _ = self._segments.popitem(last=False)
+            self._carried.discard(dropped)
+
+    def carry_over(self, before: Image.Image | np.ndarray, after: Image.Image | np.ndarray,
+                   changed: np.ndarray, edited: np.ndarray | None = None,
+                   points_per_side: int | None = None) -> bool:
+        """Reuse `before`'s segments for `after`, an edit of it that changed only `changed` (bool HxW).
+
+        Segments touching the change are dropped; `edited` (bool HxW, the new thing) joins as a
+        segment. Returns False (nothing carried) when `before` had no segments cached.
+        """
+        points = points_per_side or self.auto.points_per_side
+        old_key = (image_key(as_array(before)), points)
+        new_key = (image_key(as_array(after)), points)
+        with self._lock:
+            if old_key not in self._segments or new_key in self._segments:
+                return False
+            kept = [s for s in self._segments[old_key] if not (s.mask & changed).any()]
+            if edited is not None and edited.any():
+                kept.append(Segment.from_mask(edited))
+            kept.sort(key=lambda s: -s.area)
+            self._remember(new_key, kept)
+            self._carried.add(new_key)
+            return True
+
+    def is_carried(self, image: Image.Image | np.ndarray, points_per_side: int | None = None) -> bool:
+        """True when `image`'s cached segments were carried over rather than generated for it."""
+        return (image_key(as_array(image)), points_per_side or self.auto.points_per_side) in self._carried
 
     def segment_point(self, image: Image.Image | np.ndarray, point: tuple[float, float]) -> Segment:
         """The segment under `point` (x, y in pixels): SAM's best of three multimask outputs."""
