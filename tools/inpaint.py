@@ -157,7 +157,6 @@ class Inpainter:
         import torch
 
         self.pipe.scheduler = scheduler_for(self._default_scheduler, settings.scheduler)
-        device = self.pipe.device
         generator = torch.Generator(device="cpu").manual_seed(settings.seed)
 
         def step_end(pipe, step, timestep, tensors):

@@ -11,21 +11,16 @@ the model and the setting to point at a local copy.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
-import logging
-import os
 import threading
-import urllib.request
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from tools.errors import ModelUnavailableError
-from tools.presets import COMPONENT_ENV, COMPONENT_TITLES, SAM_CHECKPOINTS, Preset, cache_dir, get_preset
-
-log = logging.getLogger(__name__)
+from tools.fetch import from_hub, host_reachable, hub_url, offline, sam_checkpoint_path, unavailable
+from tools.presets import Preset, cache_dir, get_preset
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -46,24 +41,6 @@ def dtype_for(device: str):
     import torch
 
     return torch.float16 if device.startswith("cuda") else torch.float32
-
-
-def offline() -> bool:
-    """True when downloads are switched off (HF_HUB_OFFLINE=1 or EDIT_EVERYTHING_OFFLINE=1)."""
-    return any(os.environ.get(v, "").strip() in ("1", "true", "yes")
-               for v in ("HF_HUB_OFFLINE", "EDIT_EVERYTHING_OFFLINE"))
-
-
-def unavailable(component: str, source: str, cause: BaseException | str) -> ModelUnavailableError:
-    """The one-sentence error for a component that cannot be loaded."""
-    en_title, zh_title = COMPONENT_TITLES[component]
-    env = COMPONENT_ENV[component]
-    reason = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else type(cause).__name__
-    return ModelUnavailableError(
-        f"Could not load {en_title} '{source}' ({reason}); download it on a connected machine and "
-        f"set {env}=/path/to/local/copy (or --model {component}=PATH).",
-        zh=f"无法加载{zh_title}“{source}”（{reason}）；请在联网的机器上下载后设置 "
-           f"{env}=/本地/路径（或 --model {component}=路径）。")
 
 
 def quiet_libraries() -> None:
@@ -116,49 +93,6 @@ def build_tiny_sam(checkpoint: str | None = None):
     return sam
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sam_checkpoint_path(source: str) -> Path:
-    """A local SAM checkpoint for `source` (a variant name or a path), downloading it if needed.
-
-    Downloads go to the cache with their md5 checked; a file with a wrong md5 is deleted.
-    """
-    if source not in SAM_CHECKPOINTS:
-        path = Path(source).expanduser()
-        if path.is_dir():
-            found = sorted(path.glob("*.pth")) + sorted(path.glob("*.pt"))
-            if not found:
-                raise unavailable("sam", source, "no .pth checkpoint in that folder")
-            path = found[0]
-        if not path.is_file():
-            raise unavailable("sam", source, "no such file")
-        return path
-    info = SAM_CHECKPOINTS[source]
-    target = cache_dir() / "sam" / Path(info.url).name
-    if target.is_file():
-        return target
-    if offline():
-        raise unavailable("sam", source, "not in the cache and downloads are off")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial_file = target.with_suffix(".part")
-    try:
-        log.info("downloading %s to %s", info.url, target)
-        urllib.request.urlretrieve(info.url, partial_file)  # noqa: S310 - a fixed https URL
-        if md5_of(partial_file) != info.md5:
-            raise ValueError("the download's checksum does not match")
-        os.replace(partial_file, target)
-    except Exception as exc:
-        partial_file.unlink(missing_ok=True)
-        raise unavailable("sam", source, exc) from exc
-    return target
-
-
 def load_sam(source: str, variant: str, device: str):
     """A `segment_anything.Sam` on `device`, in eval mode."""
     path = sam_checkpoint_path(source)
@@ -170,9 +104,12 @@ def load_sam(source: str, variant: str, device: str):
     try:  # read the file first: a corrupted one fails before a large model is built
         state = torch.load(path, map_location="cpu", weights_only=True)
         sam = builder(checkpoint=None)
-        sam.load_state_dict(state)
     except Exception as exc:
         raise unavailable("sam", source, exc) from exc
+    try:
+        sam.load_state_dict(state)
+    except Exception as exc:
+        raise unavailable("sam", source, f"the checkpoint does not fit SAM {variant}") from exc
     return sam.to(device).eval()
 
 
@@ -181,12 +118,11 @@ def load_hf_clip(source: str, device: str):
     """(transformers CLIPModel, CLIPProcessor) from a Hub id or a local directory."""
     from transformers import CLIPModel, CLIPProcessor
 
-    try:
-        kwargs = {"local_files_only": True} if offline() else {}
-        model = CLIPModel.from_pretrained(source, **kwargs)
-        processor = CLIPProcessor.from_pretrained(source, **kwargs)
-    except Exception as exc:
-        raise unavailable("clip_en", source, exc) from exc
+    def load(local_files_only: bool):
+        return (CLIPModel.from_pretrained(source, local_files_only=local_files_only),
+                CLIPProcessor.from_pretrained(source, local_files_only=local_files_only))
+
+    model, processor = from_hub("clip_en", source, load)
     return model.to(device).eval(), processor
 
 
@@ -206,8 +142,11 @@ def load_cn_clip(source: str, device: str):
     from cn_clip.clip.model import CLIP, convert_weights
 
     if source in cn_utils.available_models():
-        if offline() and not (cache_dir() / "cn_clip" / cn_utils._MODELS[source][1]).is_file():
-            raise unavailable("clip_zh", source, "not in the cache and downloads are off")
+        if not (cache_dir() / "cn_clip" / cn_utils._MODELS[source][1]).is_file():
+            if offline():
+                raise unavailable("clip_zh", source, "not in the cache and downloads are off")
+            if not host_reachable(hub_url()):
+                raise unavailable("clip_zh", source, f"not in the cache and {hub_url()} cannot be reached")
         try:
             with quiet_stdout():
                 model, transform = cn_utils.load_from_name(
@@ -257,13 +196,9 @@ def load_inpaint_pipeline(component: str, source: str, device: str):
     UNet, which the pipeline handles by latent blending), safety checker off, progress bar off."""
     from diffusers import StableDiffusionInpaintPipeline
 
-    try:
-        kwargs = {"local_files_only": True} if offline() else {}
-        pipe = StableDiffusionInpaintPipeline.from_pretrained(
-            source, torch_dtype=dtype_for(device), safety_checker=None, feature_extractor=None,
-            requires_safety_checker=False, **kwargs)
-    except Exception as exc:
-        raise unavailable(component, source, exc) from exc
+    pipe = from_hub(component, source, lambda local_files_only: StableDiffusionInpaintPipeline.from_pretrained(
+        source, dtype=dtype_for(device), safety_checker=None, feature_extractor=None,
+        requires_safety_checker=False, local_files_only=local_files_only))
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 

@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(done.code or 0)
     logging.basicConfig(filename=LOG_FILE, level=logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.captureWarnings(True)  # library warnings go to the log, not the terminal
     language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in " ".join(sys.argv[1:] if argv is None else argv)) else "en"
     try:
         if args.command == "edit":
