@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,19 +195,20 @@ def _check_byte_count(count: int, name: str, max_bytes: int) -> None:
 def _decode(data: bytes, name: str, max_pixels: int) -> LoadedImage:
     _refuse_unsupported_containers(data, name)
     formats = tuple(f for f in ACCEPTED_FORMATS if _can_open(f))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=formats) as image:
-                _check_size(image.size, name, max_pixels)
-                frame_count = getattr(image, "n_frames", 1)
-                image.load()
-                format_name = "JPEG" if image.format == "MPO" else str(image.format)
-                upright = _upright(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-            raise _too_many_pixels(name, max_pixels) from err
-        except UnidentifiedImageError as err:
-            raise _not_an_image(data, name) from err
+    # Capped at Pillow's own limit, our header check refuses every image before Pillow would warn
+    # about a decompression bomb: no process-wide warning filter needed (those are not thread-safe).
+    max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    try:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            _check_size(image.size, name, max_pixels)
+            frame_count = getattr(image, "n_frames", 1)
+            image.load()
+            format_name = "JPEG" if image.format == "MPO" else str(image.format)
+            upright = _upright(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise _too_many_pixels(name, max_pixels) from err
+    except UnidentifiedImageError as err:
+        raise _not_an_image(data, name) from err
     rgb, alpha = _to_rgb_and_alpha(upright)
     notes: tuple[Note, ...] = ()
     if frame_count > 1 and format_name != "JPEG":
@@ -337,7 +337,7 @@ def _not_an_image(data: bytes, name: str) -> BadInputError:
 
 
 def _too_many_pixels(name: str, max_pixels: int, size: tuple[int, int] | None = None) -> BadInputError:
-    limit = f"{max_pixels / 1e6:g}"
+    limit = f"{max_pixels / 1e6:.0f}" if max_pixels >= 10_000_000 else f"{max_pixels / 1e6:g}"
     shown = f" ({size[0]}x{size[1]}, {size[0] * size[1] / 1e6:.1f} megapixels)" if size else ""
     shown_zh = f"（{size[0]}x{size[1]}，{size[0] * size[1] / 1e6:.1f} 百万像素）" if size else ""
     return BadInputError(
