@@ -1,0 +1,77 @@
+"""What the rules make of one clause (one step of a message), shared by the Chinese and English rules."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+from agent.commands import Action, EditCommand, Language, Position
+
+# A source or target longer than this is more likely a mis-parse than a thing in a picture.
+MAX_PHRASE_CHARS = {"zh": 16, "en": 48}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A noun phrase with its qualifiers taken out.
+
+    "最大的那棵树" → Phrase(text="树", position="largest"); "the second cup" → Phrase("cup", index=2);
+    "所有的苹果" → Phrase("苹果", all=True). `text` is None when nothing but qualifiers was said
+    ("the left one", "第二个").
+    """
+
+    text: Optional[str]
+    position: Optional[Position] = None
+    index: Optional[int] = None
+    all: bool = False
+
+    def merged(self, other: "Phrase") -> "Phrase":
+        """This phrase with qualifiers found elsewhere in the clause added (ours win)."""
+        return dataclasses.replace(
+            self, position=self.position or other.position, index=self.index or other.index,
+            all=self.all or other.all)
+
+
+@dataclass(frozen=True)
+class ClauseParse:
+    """The commands read from one clause and whether the rules are sure of them.
+
+    `sure` is False when no pattern matched (the commands are then a single "none") or when a pattern
+    matched but left something odd (a missing or very long source/target): the LLM, if configured,
+    is asked about unsure messages.
+    """
+
+    commands: tuple[EditCommand, ...]
+    sure: bool
+
+    @property
+    def is_none(self) -> bool:
+        """True when the clause asks for nothing (chit-chat, a question, or not understood)."""
+        return all(c.action == "none" for c in self.commands)
+
+
+def none_clause(language: Language, *, sure: bool) -> ClauseParse:
+    """A clause that asks for nothing: sure for chit-chat and questions, unsure when not understood."""
+    return ClauseParse((EditCommand(action="none", language=language),), sure=sure)
+
+
+def control_clause(action: Action, language: Language, *, index: int | None = None,
+                   position: Position | None = None) -> ClauseParse:
+    """A whole-message command: undo, redo, reset, regenerate, or pick (with index or position)."""
+    return ClauseParse((EditCommand(action=action, index=index, position=position, language=language),),
+                       sure=True)
+
+
+def edit_clause(action: Action, source: Phrase, target: Optional[str], language: Language, *,
+                exclude: Optional[str] = None, required: tuple[str, ...] = ()) -> ClauseParse:
+    """One replace/remove/add command, sure when every `required` field ("source", "target") is a
+    plausible phrase (present and not overlong)."""
+    command = EditCommand(
+        action=action, source=source.text or None, target=target or None, position=source.position,
+        index=source.index, all=source.all or bool(exclude), exclude=exclude or None, language=language)
+    return ClauseParse((command,), sure=all(plausible(getattr(command, f), language) for f in required))
+
+
+def plausible(phrase: Optional[str], language: Language) -> bool:
+    """True for a non-empty phrase of reasonable length."""
+    return bool(phrase) and len(phrase) <= MAX_PHRASE_CHARS[language]

@@ -1,0 +1,85 @@
+"""The rule parser for a whole message: candidate steps, each read in its language, joined back when a
+piece is not a step on its own. No model is involved.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.clause import ClauseParse
+from agent.commands import EditCommand, Language
+from agent.parse_en import parse_clause_en
+from agent.parse_zh import parse_clause_zh
+from agent.split import split_steps
+from agent.text import detect_language
+
+
+@dataclass(frozen=True)
+class RuleParse:
+    """The rules' reading of a message: its commands in order, and whether every step was read surely.
+
+    `commands` holds at least one command; it is a single "none" when the message asks for nothing
+    (sure: chit-chat or a question) or when the rules could not read it (not sure).
+    """
+
+    commands: tuple[EditCommand, ...]
+    sure: bool
+    language: Language
+
+    @property
+    def understood(self) -> bool:
+        """False when the rules found no step and are not sure the message is small talk."""
+        return self.sure or any(c.action != "none" for c in self.commands)
+
+
+def parse_clause(text: str, language: Language) -> ClauseParse:
+    """One step read by the rules of `language`; Chinese text the Chinese rules cannot read is tried
+    with the English ones ("replace 猫 with 狗"). Commands carry `language` either way."""
+    parsed = parse_clause_zh(text) if language == "zh" else parse_clause_en(text)
+    if language == "zh" and not parsed.sure:
+        english = parse_clause_en(text)
+        if english.sure and not english.is_none:
+            parsed = english
+    if any(c.language != language for c in parsed.commands):
+        parsed = ClauseParse(tuple(c.model_copy(update={"language": language}) for c in parsed.commands),
+                             parsed.sure)
+    return parsed
+
+
+def parse_rules(text: str) -> RuleParse:
+    """Commands for a cleaned message (see agent.text.clean_text), by rules alone.
+
+    "把猫换成老虎，然后把沙发变成蓝色" → [replace 猫→老虎, replace 沙发→蓝色的沙发];
+    "你好，把猫去掉" → [remove 猫] (small talk next to an edit is dropped); "" → [none].
+    """
+    language = detect_language(text)
+    spans = split_steps(text, language)
+    if not spans:
+        return RuleParse((EditCommand(action="none", language=language),), sure=True, language=language)
+    parts: list[tuple[int, int, ClauseParse]] = []
+    pending: int | None = None  # start of pieces not yet read as a step
+    for start, end in spans:
+        if pending is not None:
+            merged = parse_clause(text[pending:end], language)
+            if merged.sure:
+                parts.append((pending, end, merged))
+                pending = None
+                continue
+        alone = parse_clause(text[start:end], language)
+        if not alone.sure:
+            pending = start if pending is None else pending
+            continue
+        if pending is not None:  # a piece that is neither a step alone nor with the next one
+            parts.append((pending, start, parse_clause(text[pending:start], language)))
+            pending = None
+        parts.append((start, end, alone))
+    if pending is not None:
+        end = spans[-1][1]
+        merged = parse_clause(text[parts[-1][0]:end], language) if parts else None
+        if merged is not None and merged.sure and not merged.is_none:
+            parts[-1] = (parts[-1][0], end, merged)
+        else:
+            parts.append((pending, end, parse_clause(text[pending:end], language)))
+    commands = [c for _, _, parsed in parts for c in parsed.commands]
+    edits = [c for c in commands if c.action != "none"]
+    sure = all(parsed.sure for _, _, parsed in parts)
+    return RuleParse(tuple(edits or commands[:1]), sure=sure, language=language)
