@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--save-mask", type=Path, help="write a 1-bit PNG of the pixels allowed to change")
     edit.add_argument("--json", action="store_true", help="print one JSON object with the details")
     add_generation_options(edit)
+    from ui.cli_session import add_session_commands
+
+    add_session_commands(commands)
     return parser
 
 

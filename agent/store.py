@@ -1,0 +1,230 @@
+"""Sessions on disk: every version as PNG plus a JSON manifest, written atomically after each turn.
+
+    store = SessionStore("~/.local/share/edit-everything/sessions")
+    store.save(session.snapshot())           # data_dir/<session_id>/manifest.json + v000-<uid>.png ...
+    snapshot = store.load(session_id)        # every version, the pointer and the conversation
+    store.export(snapshot, "session.zip")    # versions/, final.png, conversation.txt, manifest.json
+
+Layout of a session folder (file names come from version numbers and random ids, never from what
+the user typed):
+    manifest.json            {"format": 1, "id": ..., "pointer": 2, "versions": [...], "log": [...]}
+    v001-<uid>.png           the picture of version 1
+    v001-<uid>-s1-region.png / -s1-changed.png   1-bit masks of step 1 (regenerate needs the region)
+    alpha.png                the original upload's transparency, when it had any
+
+Images are written before the manifest that names them, so a crash leaves the previous manifest
+complete. A manifest from a newer program or a corrupted one raises `StorageError`; nothing is
+discarded silently.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from agent.commands import EditCommand
+from agent.version import LogEntry, Step, Version
+from tools.errors import StorageError
+from tools.files import atomic_write_bytes, atomic_write_text
+from tools.images import image_to_png_bytes
+from tools.masks import mask_to_png_bytes
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+OUR_FILE = re.compile(r"^(v\d{3,}-[0-9a-f]{8,32}(-s\d+-(region|changed))?|alpha)\.png$")
+
+
+def new_session_id() -> str:
+    """An unguessable id (22 URL-safe characters) that is also the session's folder name."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """A session's state: what is saved, loaded and exported."""
+
+    id: str
+    versions: tuple[Version, ...]
+    pointer: int
+    log: tuple[LogEntry, ...] = ()
+    alpha: Image.Image | None = None
+    created: float = field(default_factory=time.time)
+
+    @property
+    def current(self) -> Version:
+        return self.versions[self.pointer]
+
+
+class SessionStore:
+    """A folder of sessions, one subfolder per session id. Safe for different sessions in parallel."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser()
+
+    def folder(self, session_id: str) -> Path:
+        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+            raise StorageError(f"'{str(session_id)[:80]}' is not a session id.",
+                               zh=f"“{str(session_id)[:80]}”不是有效的会话编号。")
+        return self.root / session_id
+
+    def sessions(self) -> list[str]:
+        """Ids of the saved sessions, oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if SESSION_ID.match(p.name) and (p / MANIFEST).is_file()]
+        return [p.name for p in sorted(found, key=lambda p: (p / MANIFEST).stat().st_mtime)]
+
+    # --------------------------------------------------------------------------------- saving
+    def save(self, snapshot: Snapshot) -> Path:
+        """Write the snapshot's new pictures and masks, then its manifest; remove pictures of
+        versions no longer in the history. Raises StorageError (the old manifest stays valid)."""
+        folder = self.folder(snapshot.id)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"Could not create the session folder {folder}: {error.strerror or error}.",
+                               zh=f"无法创建会话文件夹 {folder}：{error.strerror or error}。") from error
+        names = {"alpha.png"} if snapshot.alpha is not None else set()
+        if snapshot.alpha is not None and not (folder / "alpha.png").exists():
+            buffer = io.BytesIO()
+            snapshot.alpha.save(buffer, "PNG")
+            atomic_write_bytes(folder / "alpha.png", buffer.getvalue())
+        entries = []
+        for version in snapshot.versions:
+            entry = version_entry(version)
+            files = {entry["image"]: lambda v=version: image_to_png_bytes(v.image)}
+            for number, (step, step_entry) in enumerate(zip(version.steps, entry["steps"]), start=1):
+                files[step_entry["region"]] = lambda s=step: mask_to_png_bytes(s.region)
+                files[step_entry["changed"]] = lambda s=step: mask_to_png_bytes(s.changed)
+            for name, data in files.items():
+                names.add(name)
+                if not (folder / name).exists():  # a file name is never reused for other content
+                    atomic_write_bytes(folder / name, data())
+            entries.append(entry)
+        manifest = {"format": FORMAT, "id": snapshot.id, "created": snapshot.created, "saved": time.time(),
+                    "pointer": snapshot.pointer, "alpha": "alpha.png" if snapshot.alpha is not None else None,
+                    "versions": entries,
+                    "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
+                            for e in snapshot.log]}
+        atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        for path in folder.iterdir():  # pictures of versions dropped from the history
+            if OUR_FILE.match(path.name) and path.name not in names:
+                path.unlink(missing_ok=True)
+        return folder
+
+    # -------------------------------------------------------------------------------- loading
+    def load(self, session_id: str) -> Snapshot:
+        """The saved session `session_id`. Raises StorageError when it is missing, from a newer
+        program, or damaged."""
+        folder = self.folder(session_id)
+        path = folder / MANIFEST
+        if not path.is_file():
+            raise StorageError(f"There is no saved session {session_id}.", zh=f"没有保存过会话 {session_id}。")
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise damaged(session_id, f"the manifest cannot be read ({error})") from error
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("format"), int):
+            raise damaged(session_id, "the manifest has no format number")
+        if manifest["format"] > FORMAT:
+            raise StorageError(
+                f"Session {session_id} was saved by a newer version of Edit Everything (format "
+                f"{manifest['format']}; this one reads up to {FORMAT}). Update the program to open it.",
+                zh=f"会话 {session_id} 是由更新版本的程序保存的（格式 {manifest['format']}，本程序最多支持 "
+                   f"{FORMAT}）。请更新程序后再打开。")
+        try:
+            versions = tuple(read_version(folder, entry) for entry in manifest["versions"])
+            pointer = int(manifest["pointer"])
+            log = tuple(LogEntry(e["role"], str(e["text"]), int(e["version"]), float(e["time"]))
+                        for e in manifest.get("log", []))
+            alpha = read_png(folder, manifest["alpha"], "L") if manifest.get("alpha") else None
+            created = float(manifest.get("created", time.time()))
+        except StorageError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any malformed field means a damaged manifest
+            raise damaged(session_id, f"{type(error).__name__}: {error}") from error
+        if not versions or not 0 <= pointer < len(versions) or versions[0].kind != "original":
+            raise damaged(session_id, "the history or its pointer is inconsistent")
+        if any(v.image.size != versions[0].image.size for v in versions):
+            raise damaged(session_id, "the versions have different sizes")
+        return Snapshot(id=session_id, versions=versions, pointer=pointer, log=log, alpha=alpha, created=created)
+
+    # ------------------------------------------------------------------------------- exporting
+    def export(self, snapshot: Snapshot, path: str | Path) -> Path:
+        """A zip at `path`: versions/vNNN.png for every version, final.png (the current picture,
+        with the original's transparency), conversation.txt and manifest.json."""
+        return write_export(snapshot, path)
+
+
+def write_export(snapshot: Snapshot, path: str | Path) -> Path:
+    """See `SessionStore.export`; needs no store (a session without one can export too)."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for version in snapshot.versions:
+            archive.writestr(f"versions/v{version.number:03d}.png", image_to_png_bytes(version.image))
+        archive.writestr("final.png", image_to_png_bytes(snapshot.current.image, snapshot.alpha))
+        lines = [f"[{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}] {e.role} (v{e.version}): {e.text}"
+                 for e in snapshot.log]
+        archive.writestr("conversation.txt", "\n".join(lines) + "\n")
+        manifest = {"format": FORMAT, "id": snapshot.id, "pointer": snapshot.pointer,
+                    "versions": [dict(version_entry(v), image=f"versions/v{v.number:03d}.png", steps=[
+                        {k: val for k, val in s.items() if k not in ("region", "changed")}
+                        for s in version_entry(v)["steps"]]) for v in snapshot.versions],
+                    "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
+                            for e in snapshot.log]}
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+# ------------------------------------------------------------------------------------ helpers
+def version_entry(version: Version) -> dict:
+    stem = f"v{version.number:03d}-{version.uid}"
+    return {
+        "number": version.number, "kind": version.kind, "uid": version.uid, "instruction": version.instruction,
+        "created": version.created, "image": f"{stem}.png",
+        "steps": [{"command": step.command.model_dump(), "prompt": step.prompt, "chosen": step.chosen,
+                   "candidates": list(step.candidates), "seed": step.seed, "model_ids": step.model_ids,
+                   "timings": step.timings, "region": f"{stem}-s{i}-region.png",
+                   "changed": f"{stem}-s{i}-changed.png"} for i, step in enumerate(version.steps, start=1)],
+    }
+
+
+def read_version(folder: Path, entry: dict) -> Version:
+    steps = tuple(Step(command=EditCommand.model_validate(s["command"]),
+                       region=np.asarray(read_png(folder, s["region"], "1"), dtype=bool),
+                       changed=np.asarray(read_png(folder, s["changed"], "1"), dtype=bool),
+                       prompt=s["prompt"], chosen=s.get("chosen"), candidates=tuple(s.get("candidates", ())),
+                       seed=int(s["seed"]), model_ids=dict(s.get("model_ids", {})),
+                       timings={k: float(v) for k, v in s.get("timings", {}).items()})
+                  for s in entry["steps"])
+    return Version(number=int(entry["number"]), kind=entry["kind"], image=read_png(folder, entry["image"], "RGB"),
+                   instruction=str(entry.get("instruction", "")), steps=steps,
+                   created=float(entry.get("created", 0.0)), uid=str(entry["uid"]))
+
+
+def read_png(folder: Path, name: str, mode: str) -> Image.Image:
+    """A picture of the session folder, by a name the manifest gives (checked: only our own files)."""
+    if not isinstance(name, str) or not OUR_FILE.match(name):
+        raise damaged(folder.name, f"the manifest names an unexpected file {str(name)[:80]!r}")
+    try:
+        with Image.open(folder / name) as image:
+            image.load()
+            return image.convert(mode)
+    except (OSError, ValueError) as error:
+        raise damaged(folder.name, f"{name} cannot be read ({error})") from error
+
+
+def damaged(session_id: str, why: str) -> StorageError:
+    return StorageError(f"The saved session {session_id} is damaged: {why}. It was left as it is.",
+                        zh=f"保存的会话 {session_id} 已损坏：{why}。文件保持原样，未做改动。")

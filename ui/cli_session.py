@@ -1,0 +1,205 @@
+"""`edit-everything chat` and `edit-everything run`: the session in a terminal.
+
+    edit-everything chat photo.jpg --preset tiny            # type instructions; images go to ./edit-everything-out
+    edit-everything run photo.jpg "把猫换成狗" "把沙发变成红色" "撤销" -o out.png --preset tiny --json
+
+`run` has nobody to ask: an ambiguous turn takes the best candidate (and says so); a turn whose
+source is not found stops the script with exit code 3. In `chat`, besides instructions:
+    :point X Y 换成狗    :box X0 Y0 X1 Y1 去掉    :pick N    :goto N    :history    :export FILE.zip    :quit
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from tools.errors import BadInputError
+
+HELP = {"zh": "可以说“把猫换成狗”“撤销”“重做”“恢复原图”“重新生成”“选第2个”；命令：:point X Y 指令、:box X0 Y0 X1 Y1 指令、"
+              ":pick N、:goto N、:history、:export 文件.zip、:quit",
+        "en": "Say 'replace the cat with a dog', 'undo', 'redo', 'reset', 'regenerate', 'use #2'; commands: "
+              ":point X Y text, :box X0 Y0 X1 Y1 text, :pick N, :goto N, :history, :export FILE.zip, :quit"}
+
+
+def add_session_commands(commands) -> None:
+    """The `chat` and `run` subparsers (called by ui.cli.build_parser)."""
+    from ui.cli import add_generation_options
+
+    chat = commands.add_parser("chat", help="edit a photo in a conversation (reads instructions from stdin)")
+    chat.add_argument("image", type=Path)
+    chat.add_argument("-o", "--output-dir", type=Path, default=Path("edit-everything-out"),
+                      help="folder for the pictures of each turn (default ./edit-everything-out)")
+    run = commands.add_parser("run", help="run a script of turns on a photo")
+    run.add_argument("image", type=Path)
+    run.add_argument("turns", nargs="+", help='instructions, one per turn, e.g. "把猫换成狗" "撤销"')
+    run.add_argument("-o", "--output", type=Path, required=True, help="where to write the final picture")
+    run.add_argument("--json", action="store_true", help="print one JSON object per turn")
+    for parser in (chat, run):
+        parser.add_argument("--data-dir", type=Path, help="save the session here after every turn")
+        parser.add_argument("--session", help="continue a session saved in --data-dir (its id)")
+        add_generation_options(parser)
+
+
+def run_session_command(args) -> int:
+    if args.command == "chat":
+        return chat(args)
+    if args.command == "run":
+        return run(args)
+    raise BadInputError(f"Unknown command '{args.command}'.", zh=f"未知的命令“{args.command}”。")
+
+
+def open_session(args, *, interactive: bool):
+    """The session for `args`: a new one over the image, or `--session` restored from `--data-dir`."""
+    from agent.editor import Editor
+    from agent.session import Session
+    from agent.store import SessionStore
+    from tools.images import load_image
+    from tools.models import load_models
+    from ui.cli import check_options, settings_from
+
+    check_options(args)
+    if args.session and not args.data_dir:
+        raise BadInputError("--session needs --data-dir (where the session was saved).",
+                            zh="--session 需要同时给出 --data-dir（会话保存的位置）。")
+    loaded = None if args.session else load_image(args.image)
+    for note in (loaded.notes if loaded else ()):
+        print(f"note: {note.en}", file=sys.stderr)
+    editor = Editor(load_models(args.preset, device=args.device, overrides=dict(args.model)), settings_from(args))
+    store = SessionStore(args.data_dir) if args.data_dir else None
+    if args.session:
+        return Session.restore(store, args.session, editor, interactive=interactive)
+    return Session(loaded, editor, store=store, interactive=interactive)
+
+
+def turn_report(reply, turn: str) -> dict:
+    """A JSON-ready summary of one turn."""
+    return {"turn": turn, "kind": reply.kind, "text": reply.text, "language": reply.language,
+            "version": reply.version, "versions": reply.versions, "error": reply.error,
+            "changed_pixels": int(reply.changed.sum()) if reply.changed is not None else 0,
+            "candidates": [{"number": c.number, "box": list(c.box), "score": round(c.score, 4)}
+                           for c in reply.candidates],
+            "saved": reply.saved}
+
+
+def run(args) -> int:
+    from tools.images import save_image
+    from ui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK
+
+    session = open_session(args, interactive=False)
+    for number, turn in enumerate(args.turns, start=1):
+        reply = session.send(turn)
+        if args.json:
+            report = dict(turn_report(reply, turn), step=number, session=session.id)
+            if reply.kind == "edited":
+                current = session.current
+                report.update(seed=current.seed, model_ids=current.model_ids,
+                              timings={k: round(v, 4) for k, v in current.timings.items()})
+            print(json.dumps(report, ensure_ascii=False))
+        else:
+            print(f"[{number}] {turn} → {reply.text}")
+        if reply.error == "not_found":
+            print(f"not found: {reply.text} (turn {number} of {len(args.turns)}; stopped)", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        if reply.error is not None:
+            print(f"error: {reply.text} (turn {number} of {len(args.turns)}; stopped)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    save_image(args.output, session.image, session.alpha)
+    if not args.json:
+        print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def chat(args) -> int:
+    from ui.cli import EXIT_OK
+
+    session = open_session(args, interactive=True)
+    folder = args.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    language = "zh"
+    tty = sys.stdin.isatty()
+    print(f"session {session.id}: {session.image.width}×{session.image.height}. {HELP[language]}")
+    while True:
+        if tty:
+            print("> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if not tty:
+            print(f"> {line}")
+        if line in (":quit", ":q", ":exit"):
+            break
+        reply = chat_turn(session, line, folder)
+        if reply is None:
+            continue
+        language = reply.language
+        show(reply, session, folder)
+    print(f"bye: {len(session.versions)} versions; pictures in {folder}")
+    return EXIT_OK
+
+
+def chat_turn(session, line: str, folder: Path):
+    """One line of the chat: a `:command` or an instruction; None when nothing went to the session."""
+    if not line.startswith(":"):
+        return session.send(line, on_progress=progress_printer())
+    try:
+        words = shlex.split(line[1:])
+    except ValueError:
+        words = line[1:].split()
+    name, rest = (words[0].lower(), words[1:]) if words else ("", [])
+    try:
+        if name == "point" and len(rest) >= 2:
+            return session.send(" ".join(rest[2:]), point=(float(rest[0]), float(rest[1])),
+                                on_progress=progress_printer())
+        if name == "box" and len(rest) >= 4:
+            return session.send(" ".join(rest[4:]), box=tuple(float(v) for v in rest[:4]),
+                                on_progress=progress_printer())
+        if name == "pick" and len(rest) == 1:
+            return session.pick(int(rest[0]), on_progress=progress_printer())
+        if name == "goto" and len(rest) == 1:
+            return session.goto(int(rest[0]))
+    except ValueError:
+        pass
+    if name == "history":
+        for version in session.versions:
+            mark = "*" if version.number == session.pointer else " "
+            print(f"{mark} v{version.number} {version.kind:10} {version.instruction}")
+        return None
+    if name == "export" and len(rest) == 1:
+        print(f"exported {session.export(rest[0])}")
+        return None
+    print(HELP[session.language])
+    return None
+
+
+def progress_printer():
+    """Prints each stage once (not every diffusion step) to stderr, when it is a terminal."""
+    seen = set()
+
+    def show(event) -> None:
+        if sys.stderr.isatty() and (event.step, event.stage) not in seen:
+            seen.add((event.step, event.stage))
+            print(f"  … {event.stage}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def show(reply, session, folder: Path) -> None:
+    """Print the reply and write its pictures: vNNN.png for a new current picture, the numbered
+    candidates as vNNN-candidates.png."""
+    print(reply.text)
+    if reply.changed is not None:
+        path = folder / f"v{reply.version:03d}.png"
+        from tools.images import save_image
+
+        save_image(path, reply.image, session.alpha)
+        share = 100.0 * reply.changed.mean()
+        print(f"  v{reply.version}: {path} ({share:.1f}% of pixels changed)")
+    if reply.overview is not None:
+        path = folder / f"v{reply.version:03d}-candidates.png"
+        reply.overview.save(path)
+        boxes = ", ".join(f"#{c.number} {c.box}" for c in reply.candidates)
+        print(f"  candidates: {path}: {boxes}")
