@@ -9,6 +9,9 @@ from agent.commands import Action, EditCommand, Language, Position
 
 # A source or target longer than this is more likely a mis-parse than a thing in a picture.
 MAX_PHRASE_CHARS = {"zh": 16, "en": 48}
+# Sources that point back at an earlier step ("把它变成白色", "make it red").
+PRONOUNS = frozenset({"它", "它们", "他", "她", "他们", "她们", "it", "them", "this", "that", "him", "her",
+                      "this one", "that one", "these", "those"})
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def edit_clause(action: Action, source: Phrase, target: Optional[str], language:
     command = EditCommand(
         action=action, source=source.text or None, target=target or None, position=source.position,
         index=source.index, all=source.all or bool(exclude), exclude=exclude or None, language=language)
-    return ClauseParse((command,), sure=all(plausible(getattr(command, f), language) for f in required))
+    sure = command.source not in PRONOUNS and all(plausible(getattr(command, f), language) for f in required)
+    return ClauseParse((command,), sure=sure)
 
 
 def plausible(phrase: Optional[str], language: Language) -> bool:

@@ -17,6 +17,9 @@ from agent.phrase_en import clean_phrase, paint_target, strip_articles
 
 _EDGE = " ,.;:!?'\"“”‘’()"
 _ORDINAL_VALUES = {"1st": 1, "2nd": 2, "3rd": 3}
+_STEP_WORDS = re.compile(r"\b(?:replace|remove|delete|erase|undo|redo|swap|then)\b")
+_ONLY_DETERMINERS = re.compile(
+    r"(?:(?:the|a|an|this|that|these|those|my|his|her|its|their|our|your|some|all|every|each)\s*)*")
 _WEAK_PREPOSITIONS = {"in", "on", "at", "with", "by", "over", "around", "across", "along", "within"}
 
 
@@ -81,15 +84,10 @@ def _lex() -> _Lex:
 
 
 def fix_typos(text: str) -> str:
-    """Known misspellings, and one-letter slips in the verb and a few keywords: "repalce teh cat wiht a
-    dog" → "replace the cat with a dog". Words we know (and words shorter than 4 letters) are kept."""
+    """Known misspellings and one-letter slips in a few keywords: "teh cat wiht a dog" → "the cat with a
+    dog". Words we know (and words shorter than 4 letters) are kept. The verb is fixed by `_fix_verb`."""
     lex = _lex()
     words = [lex.typos.get(w, w) for w in text.split()]
-    if words:
-        words[0] = lex.first_typos.get(words[0], words[0])
-    for i, word in enumerate(words[:4]):
-        if len(word) >= 4 and word not in lex.known:
-            words[i] = next((v for v in lex.fuzzy_verbs if near(word, v)), word)
     for keyword in lex.fuzzy_keywords:
         if keyword in words:
             continue
@@ -100,13 +98,18 @@ def fix_typos(text: str) -> str:
     return " ".join(words)
 
 
-def _base_verb(word: str) -> str:
-    """"making" → "make", "swapping" → "swap", "removing" → "remove" (for verbs we know), else `word`."""
+def _fix_verb(word: str) -> str:
+    """The verb a request starts with, slips fixed: "repalce" → "replace", "ad" → "add",
+    "making" → "make", "swapping" → "swap". Only ever applied to the first word of a request."""
+    lex = _lex()
+    word = lex.first_typos.get(word, word)
+    if len(word) >= 4 and word not in lex.known:
+        word = next((v for v in lex.fuzzy_verbs if near(word, v)), word)
     if not word.endswith("ing") or len(word) < 5:
         return word
     stem = word[:-3]
     for candidate in (stem, stem + "e", stem[:-1]):
-        if candidate in _lex().known:
+        if candidate in lex.known:
             return candidate
     return word
 
@@ -118,6 +121,8 @@ def strip_wrappers(text: str) -> str:
     changed = True
     while changed and text:
         changed = False
+        first, _, rest = text.partition(" ")
+        text = f"{_fix_verb(first)} {rest}".strip()
         for prefix in lex.prefixes:
             if text.startswith(prefix + " ") or text.startswith(prefix + ","):
                 text, changed = text[len(prefix):].strip(_EDGE), True
@@ -127,7 +132,7 @@ def strip_wrappers(text: str) -> str:
                 text, changed = text[: -len(suffix)].strip(_EDGE), True
                 break
     first, _, rest = text.partition(" ")
-    return f"{_base_verb(first)} {rest}".strip() if rest else text
+    return f"{_fix_verb(first)} {rest}".strip() if text else text
 
 
 def _control(text: str) -> ClauseParse | None:
@@ -210,6 +215,8 @@ def _make(match: re.Match[str], exclude: str | None) -> ClauseParse | None:
     words = match["rest"].split()
     for size in range(min(4, len(words) - 1), 0, -1):
         old, new = " ".join(words[:-size]), " ".join(words[-size:])
+        if _ONLY_DETERMINERS.fullmatch(old):
+            continue  # "the" + "cat cartoon style": the old thing needs a noun
         painted = paint_target(old, new)
         if painted and painted != strip_articles(new):
             return _replace(old, new, exclude)
@@ -285,6 +292,8 @@ def parse_clause_en(clause: str) -> ClauseParse:
         match = pattern.fullmatch(text)
         parsed = rule(match, exclude) if match else None
         if parsed and any(c.source or c.target for c in parsed.commands):
+            if any(_STEP_WORDS.search(f"{c.source} {c.target}") for c in parsed.commands):
+                return ClauseParse(parsed.commands, sure=False)  # "dog remove the ball": two steps in one
             return parsed
     first = re.split(r"['’]", bare.split()[0])[0] if bare else ""
     sure = (not text or bare in lex.chitchat or text in lex.chitchat or first in lex.chitchat

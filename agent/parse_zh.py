@@ -31,6 +31,7 @@ _TAKES_TARGET = re.compile(r".*[成为作做]|变|涂|染|刷|漆|调")
 _ADD_MARKERS = {"给", "让", "帮", "替", "为"}
 _WITH_MARKERS = {"用", "拿", "以", "使用"}
 _COLOUR_VERBS = set("变涂染刷漆弄")
+_LOCATIVE_ENDS = set("上里中内下边旁")
 _PUNCT = re.compile(r"[,，。.;；!！?？:：、~～\"'“”‘’()（）\[\]【】<>《》…—-]+")
 _ARROW = re.compile(r"^(?P<old>[^>]+?)\s*->\s*(?P<new>.+)$")
 
@@ -41,6 +42,7 @@ class _Lex:
     object_markers: frozenset[str]
     region_markers: frozenset[str]
     locatives: frozenset[str]
+    region_words: dict[str, str]
     positions: dict[str, str]
     all_adverbs: frozenset[str]
     fillers: frozenset[str]
@@ -66,6 +68,7 @@ def _lex() -> _Lex:
         object_markers=frozenset(lex["object_markers"]) - {"帮"},
         region_markers=frozenset(lex["region_markers"]),
         locatives=frozenset(lex["locatives"]),
+        region_words=lex["region_words"],
         positions={w: pos for pos, ws in lex["positions"].items() for w in ws},
         all_adverbs=frozenset(lex["all_adverbs"]),
         fillers=frozenset(lex["filler_adverbs"]),
@@ -138,10 +141,14 @@ def _take_exclude(text: str) -> tuple[str, str | None]:
 
 
 def _join_stems(tokens: list[str]) -> list[str]:
-    """Verb stems and their endings as one token ("换"+"成" → "换成"); "变红" as "变" + "红"."""
+    """Verb stems and their endings as one token ("换"+"成" → "换成"); "变红" → "变" + "红" and
+    "里加" (jieba's "Riga") → "里" + "加"."""
     out: list[str] = []
     for token in tokens:
         if len(token) > 1 and token[0] in _COLOUR_VERBS and colour_name(token[1:]):
+            out.extend((token[0], token[1:]))
+            continue
+        if len(token) > 1 and token[0] in _LOCATIVE_ENDS and token[1:] in _lex().verbs:  # "碗里加" → 里 + 加
             out.extend((token[0], token[1:]))
             continue
         if out and any(out[-1] in stems and token in tails for stems, tails in _JOIN.values()):
@@ -161,6 +168,17 @@ def _verb_kinds(word: str) -> frozenset[str]:
     return frozenset()
 
 
+_COUNT = re.compile(r"(?:[这那每]|[0-9]+|[一二两三四五六七八九十几]+)(?:个|只|条|张|幅|把|本|件|块|片|朵|棵|根|支|瓶|杯|盏|顶|副|双|台|辆|座)")
+
+
+_NOUN_LIKE = {"画", "种", "漆", "刷", "贴", "挂"}  # verbs that are also nouns ("一幅画")
+
+
+def _is_count(token: str) -> bool:
+    """"一幅", "两只", "这张": a numeral or demonstrative with a classifier, so a noun follows."""
+    return bool(_COUNT.fullmatch(token))
+
+
 def _find_verb(tokens: list[str]) -> int | None:
     """Index of the main verb: the first verb token that is not attributive (放着的, 的画)."""
     lex = _lex()
@@ -171,8 +189,9 @@ def _find_verb(tokens: list[str]) -> int | None:
             continue
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
         before = tokens[i - 1] if i else ""
-        if after in ("着", "的") or before == "的" or before in lex.object_markers:
-            continue
+        if after in ("着", "的") or before == "的" or before in lex.object_markers or (
+                token in _NOUN_LIKE and _is_count(before)):
+            continue  # 放着的书 / 墙上的画 / 把画去掉 / 一幅画: a noun or an attribute, not the verb
         if token == "去" and after:
             continue
         candidates.append(i)
@@ -206,6 +225,8 @@ def _region(tokens: list[str]) -> Phrase:
         return Phrase(None, position=lex.positions[joined])
     while len(tokens) > 1 and (tokens[-1] in lex.locatives or tokens[-1] == "的"):
         tokens = tokens[:-1]
+    if tokens and len(tokens[-1]) > 1 and tokens[-1][-1] in _LOCATIVE_ENDS:  # jieba keeps "墙上" whole
+        tokens = tokens[:-1] + [lex.region_words.get(tokens[-1], tokens[-1][:-1])]
     phrase = clean_phrase("".join(tokens))
     if phrase.text in ("图", "图片", "画面", "照片", "图像", "这张图", "整张图"):
         return Phrase(None, position=phrase.position)
@@ -293,6 +314,12 @@ def _remove(source: Phrase, exclude: str | None) -> ClauseParse:
     return edit_clause("remove", source, None, "zh", exclude=exclude, required=("source",))
 
 
+def _holds_a_step(phrase: str | None) -> bool:
+    """True when a source or target still holds a verb of ours or 把/将 (a mis-split message)."""
+    return bool(phrase) and any(
+        (len(t) > 1 and t in _lex().verbs) or t in ("把", "将") for t in zh_tokenize(phrase))
+
+
 def _arrow(text: str) -> str:
     match = _ARROW.match(text)
     return f"把{match['old']}换成{match['new']}" if match else text
@@ -321,6 +348,8 @@ def parse_clause_zh(clause: str) -> ClauseParse:
     if v is not None:
         parsed = _edit(tokens, v, exclude)
         if any(c.source or c.target for c in parsed.commands):
+            if parsed.sure and any(_holds_a_step(c.source) or _holds_a_step(c.target) for c in parsed.commands):
+                return ClauseParse(parsed.commands, sure=False)  # "狗再把它变成白色": two steps in one
             return parsed
     return none_clause("zh", sure=bare in lex.chitchat or core in lex.chitchat or bool(
         v is None and lex.questions.search(bare)) or not bare)

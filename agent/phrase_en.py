@@ -160,6 +160,8 @@ def paint_target(source: str | None, target: str | None) -> str | None:
         return target
     plain = strip_articles(target)
     base = strip_colours(source)
+    if base and re.search(r"['’]s\s", base):  # "cat's fur" → paint "orange fur": only what is repainted
+        base = re.split(r"['’]s\s+", base)[-1]
     one = re.fullmatch(r"(?P<adj>.+?)\s+one", plain)
     if one and base:
         return f"{one['adj']} {base.split()[-1]}"  # "a new one" for "old chair" → "new chair"

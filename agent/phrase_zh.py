@@ -103,6 +103,9 @@ def _strip_determiners(tokens: list[str], keep_counts: bool) -> tuple[list[str],
     every = False
     dropped = True  # a classifier at the very start ("个苹果") is dropped like one after a numeral
     for i, token in enumerate(tokens):
+        quantifier = next((q for q in w.all_words if len(q) > 1 and token.startswith(q) and token != q), None)
+        if quantifier:  # jieba keeps "所有人" whole
+            token, every = token[len(quantifier):], True
         det = w.det_token.fullmatch(token)
         if token in w.demonstratives or token in w.all_words:
             every = every or token in w.plural or token in w.all_words
@@ -160,6 +163,17 @@ def _take_position(tokens: list[str]) -> tuple[list[str], str | None]:
     return t, None
 
 
+def _drop_picture(tokens: list[str]) -> list[str]:
+    """"图片里的汽车" → "汽车": a leading "in the picture" says nothing about the object."""
+    if len(tokens) > 1 and tokens[0] in _words().pictures:
+        rest = 1
+        while rest < len(tokens) and tokens[rest] in ("里", "中", "上", "的", "里面", "当中", "中的", "里的", "内"):
+            rest += 1
+        if rest < len(tokens):
+            return tokens[rest:]
+    return tokens
+
+
 def clean_phrase(text: str, *, qualifiers: bool = True, keep_counts: bool = False,
                  drop_others: bool = False) -> Phrase:
     """A source or target phrase as the user meant it, with its qualifiers taken out.
@@ -174,14 +188,8 @@ def clean_phrase(text: str, *, qualifiers: bool = True, keep_counts: bool = Fals
     if qualifiers:
         text, index = take_index(text)
     text = _ENGLISH_ARTICLE.sub("", text.strip(_EDGE))
-    tokens = zh_tokenize(text)
-    if len(tokens) > 1 and tokens[0] in w.pictures:
-        rest = 1
-        while rest < len(tokens) and tokens[rest] in ("里", "中", "上", "的", "里面", "当中", "中的", "里的", "内"):
-            rest += 1
-        if rest < len(tokens):
-            tokens = tokens[rest:]
-    tokens, every = _strip_determiners(tokens, keep_counts)
+    tokens, every = _strip_determiners(_drop_picture(zh_tokenize(text)), keep_counts)
+    tokens = _drop_picture(tokens)  # "这张照片里的电线": the picture word came after a determiner
     position = None
     if qualifiers:
         tokens, position = _take_position(tokens)
@@ -239,6 +247,8 @@ def paint_target(source: str | None, target: str | None) -> str | None:
     w = _words()
     plain = w.look_suffix.sub("", target).strip(_EDGE) or target.strip(_EDGE)
     base = strip_colours(source)
+    if base and "的" in base:  # "猫咪的眼睛" → paint "蓝色的眼睛": only the part that is repainted
+        base = base.rsplit("的", 1)[1] or base
     colour = colour_name(plain)
     if colour:
         return f"{colour}的{base}" if base else colour

@@ -3,14 +3,18 @@ piece is not a step on its own. No model is involved.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from agent.clause import ClauseParse
+from agent.clause import PRONOUNS, ClauseParse
 from agent.commands import EditCommand, Language
 from agent.parse_en import parse_clause_en
 from agent.parse_zh import parse_clause_zh
 from agent.split import split_steps
 from agent.text import detect_language
+
+
+_CJK_RUN = re.compile(r"([\u3400-\u9fff]+)")
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,30 @@ def parse_clause(text: str, language: Language) -> ClauseParse:
     with the English ones ("replace 猫 with 狗"). Commands carry `language` either way."""
     parsed = parse_clause_zh(text) if language == "zh" else parse_clause_en(text)
     if language == "zh" and not parsed.sure:
-        english = parse_clause_en(text)
+        english = parse_clause_en(_CJK_RUN.sub(r" \1 ", text))  # "replace猫with狗" → "replace 猫 with 狗"
         if english.sure and not english.is_none:
             parsed = english
     if any(c.language != language for c in parsed.commands):
         parsed = ClauseParse(tuple(c.model_copy(update={"language": language}) for c in parsed.commands),
                              parsed.sure)
     return parsed
+
+
+def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
+    """A step whose source is "它"/"it" edits what the step before it made or named:
+    "把猫换成狗，再把它变成白色" → the second step's source is "狗" and its target "白色的狗"."""
+    out: list[EditCommand] = []
+    for command in commands:
+        earlier = next((c for c in reversed(out) if c.is_edit), None)
+        if command.is_edit and command.source in PRONOUNS and earlier is not None:
+            thing = (earlier.target if earlier.action == "replace" else None) or earlier.source
+            if thing:
+                target = command.target
+                if target:
+                    target = re.sub(rf"(?<![A-Za-z]){re.escape(command.source)}(?![A-Za-z])", thing, target)
+                command = command.model_copy(update={"source": thing, "target": target})
+        out.append(command)
+    return out
 
 
 def parse_rules(text: str) -> RuleParse:
@@ -79,7 +100,7 @@ def parse_rules(text: str) -> RuleParse:
             parts[-1] = (parts[-1][0], end, merged)
         else:
             parts.append((pending, end, parse_clause(text[pending:end], language)))
-    commands = [c for _, _, parsed in parts for c in parsed.commands]
+    commands = resolve_pronouns([c for _, _, parsed in parts for c in parsed.commands])
     edits = [c for c in commands if c.action != "none"]
     sure = all(parsed.sure for _, _, parsed in parts)
     return RuleParse(tuple(edits or commands[:1]), sure=sure, language=language)

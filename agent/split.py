@@ -11,7 +11,7 @@ from agent.commands import Language
 
 _ZH_WORDS = r"然后再|然后|接着再|接着|之后再|之后|随后|并且|而且|同时|另外|最后再|再然后|紧接着"
 _ZH_SEP = re.compile(
-    rf"\s*[,.。;!?]*\s*(?:{_ZH_WORDS})\s*|\s*[,.。;!?]+\s*(?:再|还有|也|还)?\s*"
+    rf"\s*[,.。;!?]*\s*(?:{_ZH_WORDS})\s*|\s*[,.。;!?]+\s*(?:(?:再|还有|也|还)(?=[把将给在往用删去加添擦移换让]))?\s*"
     r"|(?<=[^,.。;!?\s])(?:再|并)(?=[把将给在往用删去加添擦移换让])")
 
 _EN_VERBS = (r"(?:replace|swap|switch|change|turn|make|paint|remove|erase|delete|get\s+rid|take|add|put|place|"
