@@ -194,7 +194,7 @@ def _remove(thing: str, exclude: str | None) -> ClauseParse:
 
 def _add(thing: str, region: str | None) -> ClauseParse:
     where = clean_phrase(region) if region else Phrase(None)
-    if where.text in ("image", "picture", "photo", "scene", "pic", "frame", "it"):
+    if where.text in ("image", "picture", "photo", "scene", "pic", "frame"):
         where = Phrase(None, where.position)
     return edit_clause("add", where, clean_phrase(thing, qualifiers=False).text, "en", required=("target",))
 

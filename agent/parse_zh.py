@@ -86,30 +86,25 @@ def _lex() -> _Lex:
 def strip_wrappers(text: str) -> str:
     """Drop polite words at either end, on word boundaries: "帮我把猫去掉吧" → "把猫去掉"."""
     lex = _lex()
-    changed = True
-    while changed and text:
-        changed = False
-        bounds = _boundaries(text)
-        for prefix in lex.prefixes:
-            if text.startswith(prefix) and len(prefix) in bounds and len(prefix) < len(text):
-                text, changed = text[len(prefix):].lstrip(), True
-                break
-        if changed:
-            continue
-        for suffix in lex.suffixes:
-            cut = len(text) - len(suffix)
-            if cut > 0 and text.endswith(suffix) and cut in bounds and not text[:cut].endswith("去"):
-                text, changed = text[:cut].rstrip(), True
-                break
-    return text
-
-
-def _boundaries(text: str) -> set[int]:
-    ends, offset = {0}, 0
-    for token in zh_tokenize(text):
+    bounds, offset = {0}, 0
+    for token in zh_tokenize(text):  # cut once: word boundaries do not move when the ends are dropped
         offset += len(token)
-        ends.add(offset)
-    return ends
+        bounds.add(offset)
+    start, end = 0, len(text)
+    changed = True
+    while changed and start < end:
+        changed = False
+        for prefix in lex.prefixes:
+            stop = start + len(prefix)
+            if text.startswith(prefix, start) and stop in bounds and stop < end:
+                start, changed = stop, True
+                break
+        for suffix in lex.suffixes:
+            cut = end - len(suffix)
+            if cut > start and text.startswith(suffix, cut) and cut in bounds and text[cut - 1] != "去":
+                end, changed = cut, True
+                break
+    return text[start:end].strip()
 
 
 def _control(text: str) -> ClauseParse | None:
@@ -209,6 +204,8 @@ def _split_at(tokens: list[str], words: set[str] | frozenset[str]) -> tuple[list
 def _adverbs(tokens: list[str]) -> tuple[list[str], bool]:
     """Drop 都/也/一起… at the end of a phrase; True when one meant "all" (都, 全部)."""
     every = False
+    if tokens and len(tokens[-1]) > 1 and tokens[-1][-1] in "都也":  # jieba's "花都": 花 + 都
+        tokens = tokens[:-1] + [tokens[-1][:-1], tokens[-1][-1]]
     while tokens and (tokens[-1] in _lex().all_adverbs or tokens[-1] in _lex().fillers):
         every = every or tokens[-1] in _lex().all_adverbs
         tokens = tokens[:-1]

@@ -16,6 +16,9 @@ from agent.lexicon import zh_lexicon, zh_tokenize
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
            "九": 9}
 _EDGE = " ,，、:：的"
+# Classifiers jieba sometimes glues to the noun after a numeral or demonstrative ("这/本书", "一/个人");
+# only those that rarely begin a noun themselves (not 头, 条, 把, 面…: 头发, 条纹, 把手, 面包).
+_LEADING_CLASSIFIERS = set("本个只位辆棵朵件盏座")
 _ENGLISH_ARTICLE = re.compile(r"^(?:the|a|an|this|that|these|those|some)\s+", re.I)  # "把 the car 换成…"
 
 
@@ -119,9 +122,11 @@ def _strip_determiners(tokens: list[str], keep_counts: bool) -> tuple[list[str],
             every = every or det["d"] == "每"
             dropped = True
             continue
-        prefix = w.det_prefix.fullmatch(token) if dropped else None
+        prefix = w.det_prefix.fullmatch(token) if dropped or token[0] in "这那" else None
         if prefix and not (keep_counts and token[0] not in "一这那"):
             token = prefix["rest"]
+        elif dropped and kept == [] and len(token) > 1 and token[0] in _LEADING_CLASSIFIERS:
+            token = token[1:]  # "这" + jieba's "本书" → 书
         if token == "的" and dropped and kept and i < len(tokens) - 1:
             continue  # "所有的苹果" → "苹果", but keep "黑色的" + "猫"
         kept.append(token)

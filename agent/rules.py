@@ -14,6 +14,8 @@ from agent.split import split_steps
 from agent.text import detect_language
 
 
+# Pieces are joined back into one step only up to this length ("除了狗以外，把动物都去掉" is 11).
+MAX_MERGED_CHARS = 120
 _CJK_RUN = re.compile(r"([\u3400-\u9fff]+)")
 
 
@@ -79,6 +81,9 @@ def parse_rules(text: str) -> RuleParse:
     parts: list[tuple[int, int, ClauseParse]] = []
     pending: int | None = None  # start of pieces not yet read as a step
     for start, end in spans:
+        if pending is not None and end - pending > MAX_MERGED_CHARS:  # give up joining; keeps time linear
+            parts.append((pending, start, parse_clause(text[pending:start], language)))
+            pending = None
         if pending is not None:
             merged = parse_clause(text[pending:end], language)
             if merged.sure:
@@ -95,7 +100,8 @@ def parse_rules(text: str) -> RuleParse:
         parts.append((start, end, alone))
     if pending is not None:
         end = spans[-1][1]
-        merged = parse_clause(text[parts[-1][0]:end], language) if parts else None
+        joinable = parts and end - parts[-1][0] <= MAX_MERGED_CHARS
+        merged = parse_clause(text[parts[-1][0]:end], language) if joinable else None
         if merged is not None and merged.sure and not merged.is_none:
             parts[-1] = (parts[-1][0], end, merged)
         else:

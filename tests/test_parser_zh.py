@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -175,3 +176,10 @@ def test_importing_the_parser_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
+
+
+@pytest.mark.parametrize("text", ["咕噜，" * 666, "再" * 2000, "请" * 1000 + "把猫去掉" + "吧" * 999])
+def test_long_unreadable_messages_are_answered_quickly(text):
+    started = time.perf_counter()
+    parse_instruction(text[:2000])
+    assert time.perf_counter() - started < 2
