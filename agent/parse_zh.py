@@ -20,7 +20,7 @@ _JOIN = {
     "replace": ({"换", "变", "改", "弄", "搞", "涂", "染", "刷", "画", "做", "转", "调", "修改", "替换", "更换",
                  "变换", "转换", "切换", "改变", "调整", "变身", "漆"}, {"成", "为", "作"}),
     "remove": ({"删", "拿", "擦", "抹", "去", "弄", "扔", "丢", "移", "清", "消", "抠", "搬", "挪", "干", "除",
-                "剔", "隐藏"}, {"掉", "走", "除", "去"}),
+                "剔", "隐藏"}, {"掉", "走", "除", "去", "开"}),
     "place": ({"放", "戴", "摆", "贴", "挂", "画", "加", "添加", "插", "停", "种", "装", "安", "摆放", "放置"},
               {"在", "到", "进", "于"}),
     "add": ({"加", "添", "放", "画", "戴", "穿", "配", "装", "贴", "挂", "插", "安", "补", "种", "围", "系", "摆"},
@@ -34,6 +34,8 @@ _COLOUR_VERBS = set("变涂染刷漆弄")
 _LOCATIVE_ENDS = set("上里中内下边旁")
 _PUNCT = re.compile(r"[,，。.;；!！?？:：、~～\"'“”‘’()（）\[\]【】<>《》…—-]+")
 _ARROW = re.compile(r"^(?P<old>[^>]+?)\s*->\s*(?P<new>.+)$")
+_COUNT = re.compile(r"(?:[这那每]|[0-9]+|[一二两三四五六七八九十几]+)(?:个|只|条|张|幅|把|本|件|块|片|朵|棵|根|支|瓶|杯|盏|顶|副|双|台|辆|座)")
+_NOUN_LIKE = {"画", "种", "漆", "刷", "贴", "挂"}  # verbs that are also nouns ("一幅画")
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,6 @@ def _verb_kinds(word: str) -> frozenset[str]:
         if len(word) > 1 and word[:-1] in stems and word[-1] in tails:
             return frozenset({kind})
     return frozenset()
-
-
-_COUNT = re.compile(r"(?:[这那每]|[0-9]+|[一二两三四五六七八九十几]+)(?:个|只|条|张|幅|把|本|件|块|片|朵|棵|根|支|瓶|杯|盏|顶|副|双|台|辆|座)")
-
-
-_NOUN_LIKE = {"画", "种", "漆", "刷", "贴", "挂"}  # verbs that are also nouns ("一幅画")
 
 
 def _is_count(token: str) -> bool:
@@ -340,7 +336,7 @@ def parse_clause_zh(clause: str) -> ClauseParse:
             return control
     text, exclude = _take_exclude(clause)
     text = strip_wrappers(_PUNCT.sub("", text.replace("、", "和")))
-    tokens = _join_stems([t for t in zh_tokenize(text) if t.strip() or t == " "])
+    tokens = _join_stems([t for t in zh_tokenize(text) if t.strip() or t == " "])  # " " joins English words
     v = _find_verb(tokens)
     if v is not None:
         parsed = _edit(tokens, v, exclude)
