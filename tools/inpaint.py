@@ -8,6 +8,7 @@ result is resized back and pasted with an inward-feathered edge. Every pixel out
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -120,6 +121,8 @@ class Inpainter:
         self.model_id = model_id
         self._default_scheduler = pipe.scheduler
         self.unet_calls = 0
+        # a diffusers pipeline keeps per-call state (scheduler timesteps, guidance): one call at a time
+        self._lock = threading.Lock()
 
     def inpaint(self, image: Image.Image, mask: np.ndarray, prompt: str, *, negative_prompt: str = "",
                 settings: InpaintSettings = InpaintSettings(), on_step: StepCallback | None = None,
@@ -156,7 +159,6 @@ class Inpainter:
     def _run(self, prompt, negative, image, mask, width, height, settings, on_step) -> Image.Image:
         import torch
 
-        self.pipe.scheduler = scheduler_for(self._default_scheduler, settings.scheduler)
         generator = torch.Generator(device="cpu").manual_seed(settings.seed)
 
         def step_end(pipe, step, timestep, tensors):
@@ -166,7 +168,8 @@ class Inpainter:
             return tensors
 
         try:
-            with torch.inference_mode():
+            with self._lock, torch.inference_mode():
+                self.pipe.scheduler = scheduler_for(self._default_scheduler, settings.scheduler)
                 out = self.pipe(prompt=prompt, negative_prompt=negative or None, image=image, mask_image=mask,
                                 width=width, height=height, num_inference_steps=settings.steps,
                                 guidance_scale=settings.guidance, generator=generator, strength=1.0,
