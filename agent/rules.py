@@ -11,7 +11,7 @@ from agent.commands import EditCommand, Language
 from agent.parse_en import parse_clause_en
 from agent.parse_zh import parse_clause_zh
 from agent.split import split_steps
-from agent.text import detect_language
+from tools.language import detect_language
 
 
 # Pieces are joined back into one step only up to this length ("除了狗以外，把动物都去掉" is 11).

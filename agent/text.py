@@ -1,4 +1,4 @@
-"""Cleaning what the user typed before any parsing, and telling Chinese from English.
+"""Cleaning what the user typed before any parsing. (Language detection: tools.language.)
 
 Nothing in the text is ever executed or used as a path: it is only normalised and matched.
 """
@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from agent.commands import Language
 from tools.errors import BadInputError
 
 MAX_CHARS = 2000
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 # Unicode categories dropped: controls, format characters (zero-width joiners…), surrogates, private use,
 # symbols such as emoji (So) and their modifiers (Sk), and enclosing/non-spacing marks left by emoji.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "So", "Sk", "Me"})
@@ -20,11 +18,6 @@ _ARROWS = {"→": "->", "⇒": "->", "⟶": "->", "➡": "->", "➔": "->", "=>"
 _SPACES = re.compile(r"[ \t\u3000]+")
 _SPACE_NEAR_CJK = re.compile(
     r"(?<=[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]) | (?=[\u3400-\u9fff\u3000-\u303f\uff00-\uffef])")
-
-
-def detect_language(text: str) -> Language:
-    """"zh" when `text` holds any CJK ideograph, else "en". "把 cat 换成 dog" → "zh"."""
-    return "zh" if _CJK.search(text or "") else "en"
 
 
 def check_input(text: object) -> str:

@@ -16,7 +16,7 @@ from agent.lexicon import load_yaml
 from agent.llm_models import LLMSettings, load_chat_model
 from agent.llm_parser import LLMParser, LLMPlan, build_messages
 from agent.parser import parse_message
-from agent.text import detect_language
+from tools.language import detect_language
 from tools.errors import BadInputError, ModelUnavailableError
 
 UNCLEAR_ZH = "那个黑乎乎的小东西看着碍眼"  # the rules cannot read this one
