@@ -60,7 +60,11 @@ def none_clause(language: Language, *, sure: bool) -> ClauseParse:
 
 def control_clause(action: Action, language: Language, *, index: int | None = None,
                    position: Position | None = None) -> ClauseParse:
-    """A whole-message command: undo, redo, reset, regenerate, or pick (with index or position)."""
+    """A whole-message command: undo, redo, reset, regenerate, or pick (with index or position).
+
+    A pick number below 1 ("use #0") is no number: the session then asks which one to use."""
+    if index is not None and index < 1:
+        index = None
     return ClauseParse((EditCommand(action=action, index=index, position=position, language=language),),
                        sure=True)
 
@@ -71,7 +75,8 @@ def edit_clause(action: Action, source: Phrase, target: Optional[str], language:
     plausible phrase (present and not overlong)."""
     command = EditCommand(
         action=action, source=source.text or None, target=target or None, position=source.position,
-        index=source.index, all=source.all or bool(exclude), exclude=exclude or None, language=language)
+        index=source.index if source.index and source.index >= 1 else None, all=source.all or bool(exclude),
+        exclude=exclude or None, language=language)
     sure = command.source not in PRONOUNS and all(plausible(getattr(command, f), language) for f in required)
     return ClauseParse((command,), sure=sure)
 

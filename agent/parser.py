@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from agent.commands import EditCommand, Language
-from agent.rules import parse_rules
+from agent.rules import RuleParse, parse_rules
 from agent.text import check_input, clean_text
+from tools.language import detect_language
 
 if TYPE_CHECKING:
     from agent.llm_parser import LLMParser
@@ -53,7 +54,13 @@ def parse_message(text: str, *, llm: Any = None) -> ParseResult:
     text: what the user typed (at most 2,000 characters; BadInputError otherwise).
     llm: None (rules only), a LangChain chat model, or an agent.llm_parser.LLMParser.
     """
-    rules = parse_rules(clean_text(check_input(text)))
+    cleaned = clean_text(check_input(text))
+    try:
+        rules = parse_rules(cleaned)
+    except Exception:  # a bug in a rule must cost the user one message, not the app
+        logger.exception("the rules failed on a message; answering 'not understood'")
+        language = detect_language(cleaned)
+        rules = RuleParse((EditCommand(action="none", language=language),), sure=False, language=language)
     result = ParseResult(rules.commands, rules.language, "rules", rules.understood)
     if rules.sure or llm is None:
         return result

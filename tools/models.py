@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from tools.errors import ModelUnavailableError
+from tools.errors import BadInputError, ModelUnavailableError
 from tools.fetch import from_hub, host_reachable, hub_url, offline, sam_checkpoint_path, unavailable
 from tools.presets import Preset, cache_dir, get_preset
 
@@ -27,8 +27,18 @@ def resolve_device(device: str = "auto") -> str:
     """"auto" → "cuda" when available, else "mps", else "cpu"; other values are returned as given."""
     import torch
 
-    if device != "auto":
-        return device
+    name = (device or "auto").strip().lower()
+    if name != "auto":
+        kind = name.split(":")[0]
+        available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                     "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+        if kind not in available:
+            raise BadInputError(f"Unknown device '{device}': use auto, cpu, cuda or mps.",
+                                zh=f"未知的设备“{device}”：可选 auto、cpu、cuda、mps。")
+        if not available[kind]:
+            raise BadInputError(f"The device '{device}' is not available on this machine; use --device auto.",
+                                zh=f"这台机器上没有设备“{device}”；请用 --device auto。")
+        return name
     if torch.cuda.is_available():
         return "cuda"
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():

@@ -110,8 +110,9 @@ def edit_requests(args) -> list[dict]:
 
         commands = [c for c in parse_instruction(args.instruction) if c.is_edit]
         if not commands:
-            raise BadInputError(f"'{args.instruction}' is not an edit; try '把猫换成狗' or 'replace the cat with a dog'.",
-                                zh=f"“{args.instruction}”不是编辑指令；试试“把猫换成狗”。")
+            shown = " ".join(args.instruction.split())[:60] or "(empty)"
+            raise BadInputError(f"'{shown}' is not an edit; try '把猫换成狗' or 'replace the cat with a dog'.",
+                                zh=f"“{shown}”不是编辑指令；试试“把猫换成狗”。")
         return [{"source": c.source or "", "target": c.target, "remove": c.action == "remove",
                  "add": c.action == "add", "language": args.language or c.language} for c in commands]
     if not args.source or not args.source.strip():
