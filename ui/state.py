@@ -1,0 +1,142 @@
+"""What one browser session holds: one typed object in st.session_state, tied to the URL.
+
+The session id lives in the URL (`?session=<id>`), the session itself in the data directory
+($EDIT_EVERYTHING_DATA or ~/.local/share/edit-everything, under sessions/), so a refresh or a server
+restart opens the same conversation. Ids are unguessable; two browsers never share a Session object.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import streamlit as st
+
+from agent.editor import Editor
+from agent.reply import Reply
+from agent.session import Session
+from agent.store import SessionStore
+from tools.errors import EditError
+from tools.images import LoadedImage
+from tools.language import detect_language
+from tools.presets import DEFAULT_PRESET, PRESET_NAMES
+
+logger = logging.getLogger("edit-everything.app")
+PRESET_ENV = "EDIT_EVERYTHING_PRESET"
+DATA_ENV = "EDIT_EVERYTHING_DATA"
+QUERY_KEY = "session"
+STATE_KEY = "edit_everything"
+BUTTON_TURN = re.compile(r"^(undo|redo|reset|regenerate|goto \d+|#\d+|\(.*\)|all)$")
+
+
+def startup_preset(argv: list[str] | None = None) -> str:
+    """`streamlit run ui/app.py -- --preset X`, else $EDIT_EVERYTHING_PRESET, else "auto"."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--preset")
+    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    name = (known.preset or os.environ.get(PRESET_ENV) or DEFAULT_PRESET).strip().lower()
+    return name if name in PRESET_NAMES else DEFAULT_PRESET
+
+
+def data_dir() -> Path:
+    """$EDIT_EVERYTHING_DATA or ~/.local/share/edit-everything."""
+    return Path(os.environ.get(DATA_ENV) or Path.home() / ".local" / "share" / "edit-everything").expanduser()
+
+
+def session_store() -> SessionStore:
+    return SessionStore(data_dir() / "sessions")
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """A click (`value` = (x, y)) or a dragged box (`value` = (x0, y0, x1, y1)), in image pixels, and
+    the mask SAM gives for it (bool HxW), shown before the user says what to do with it."""
+
+    kind: Literal["point", "box"]
+    value: tuple[float, ...]
+    mask: np.ndarray
+
+    @property
+    def prompt(self) -> dict:
+        """The keyword for Session.send: {"point": (x, y)} or {"box": (x0, y0, x1, y1)}."""
+        return {self.kind: self.value}
+
+
+@dataclass
+class AppState:
+    """Everything the page needs between reruns; the Session holds the conversation itself.
+
+    reply: the last turn's answer (its numbered candidates while a pick is pending).
+    notice: a message that did not come from a turn (an upload refused, a click outside the picture).
+    seen: ids of inputs already handled (an uploaded file, a click), so a rerun does not redo them.
+    """
+
+    preset: str
+    session: Session | None = None
+    reply: Reply | None = None
+    selection: Selection | None = None
+    notice: str | None = None
+    llm: bool = False
+    seen: tuple[str, ...] = ()
+
+    def parse(self, text: str):
+        """The session's parser: the rules, plus the chat model when the LLM switch is on."""
+        from agent import parse_instruction
+        from ui.models import chat_model
+
+        return parse_instruction(text, llm=chat_model() if self.llm else None)
+
+    def start(self, image: LoadedImage, editor: Editor, language: str) -> None:
+        """A new conversation over `image`; its id goes into the URL."""
+        self.session = Session(image, editor, store=session_store(), parse=self.parse, language=language)
+        self.session.store.save(self.session.snapshot())
+        self.reply = self.selection = self.notice = None
+        st.query_params[QUERY_KEY] = self.session.id
+
+    def close(self) -> None:
+        """Leave the conversation (it stays on disk) and go back to the start page."""
+        self.session = self.reply = self.selection = self.notice = None
+        st.query_params.pop(QUERY_KEY, None)
+
+    def handled(self, key: str) -> bool:
+        """True if the input `key` was seen before; remembers it otherwise."""
+        if key in self.seen:
+            return True
+        self.seen = (self.seen + (key,))[-50:]
+        return False
+
+
+def app_state() -> AppState:
+    """This browser session's state (created on its first run)."""
+    state = st.session_state.get(STATE_KEY)
+    if state is None:
+        state = st.session_state[STATE_KEY] = AppState(preset=startup_preset())
+    return state
+
+
+def resume(state: AppState, editor: Editor, language: str) -> None:
+    """Open the conversation named in the URL if this browser session has none yet (a refresh, a
+    server restart, a shared link); a failure becomes a notice and a fresh start."""
+    from ui.strings import t
+
+    session_id = st.query_params.get(QUERY_KEY)
+    if state.session is not None or not session_id or state.handled(f"restore:{session_id}"):
+        return
+    try:
+        state.session = Session.restore(session_store(), session_id, editor, parse=state.parse, language=language)
+        typed = [e.text for e in state.session.log if e.role == "user" and not BUTTON_TURN.match(e.text)]
+        if typed:  # replies keep the language the user last wrote in
+            state.session.language = detect_language(typed[-1])
+    except EditError as error:
+        state.notice = t("restore_failed", language, reason=error.message_for(language))
+        st.query_params.pop(QUERY_KEY, None)
+    except Exception:  # a bug: the log gets the traceback, the page a sentence
+        logger.exception("restoring session %r failed", session_id)
+        state.notice = t("restore_failed", language, reason=t("internal", language))
+        st.query_params.pop(QUERY_KEY, None)

@@ -1,0 +1,156 @@
+"""Events from the page → session calls, with progress shown while they run.
+
+Long work (an edit, a pick, regenerate, SAM for a click) holds the process-wide generation lock and
+shows an st.status with a progress bar fed by the session's progress events. After a turn the page
+is drawn again from the session (st.rerun), so what is shown is always what the session holds.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import streamlit as st
+
+from agent.editor import Editor
+from agent.reply import Reply, TurnProgress
+from tools.errors import BadInputError, EditError
+from tools.images import LoadedImage, load_image
+from ui.models import generation
+from ui.state import AppState, Selection
+from ui.strings import plain, t
+from ui.widgets import Event
+
+logger = logging.getLogger("edit-everything.app")
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # the app's own limits, below load_image's defaults:
+MAX_UPLOAD_PIXELS = 25_000_000       # every pixel is segmented and repainted on this server
+# share of the progress bar each stage of one edit step takes (start, end)
+STAGES = {"parse": (0.0, 0.05), "segment": (0.05, 0.25), "rank": (0.25, 0.35), "select": (0.35, 0.4),
+          "inpaint": (0.4, 0.95), "done": (0.95, 0.98), "save": (0.98, 1.0)}
+
+
+def handle(state: AppState, event: Event | None, language: str, editor: Editor, live) -> None:
+    """Carry out `event`; `live` is the container where a running turn shows its progress."""
+    if event is None:
+        return
+    session = state.session
+    if event.kind == "upload":
+        open_upload(state, event.value, editor, language)
+    elif event.kind == "sample":
+        start(state, sample_image(event.value), editor, language)
+    elif event.kind == "new":
+        state.close()
+        st.rerun()
+    elif event.kind == "select":
+        select(state, *event.value, language)
+    elif event.kind == "clear":
+        state.selection = None
+        st.rerun()
+    elif event.kind == "send":
+        prompt = state.selection.prompt if state.selection is not None else {}
+        run(state, language, live, event.value, lambda progress: session.send(event.value, on_progress=progress,
+                                                                             **prompt))
+    elif event.kind == "pick":
+        run(state, language, live, t("pick", language, number=event.value),
+            lambda progress: session.pick(event.value, on_progress=progress))
+    elif event.kind == "regenerate":
+        run(state, language, live, t("regenerate", language), lambda progress: session.regenerate(progress))
+    elif event.kind in ("undo", "redo", "reset", "goto"):
+        call = getattr(session, event.kind)
+        finish(state, call(event.value) if event.kind == "goto" else call())
+
+
+def run(state: AppState, language: str, live, said: str, call: Callable[[Callable], Reply]) -> None:
+    """Run a turn that may take long: the user's words, then a status with a per-step progress bar."""
+    with live:
+        with st.chat_message("user"):
+            st.markdown(plain(said))
+        with st.chat_message("assistant"):
+            status = st.status(t("working", language), expanded=True)
+            bar = status.progress(0.0)
+
+    def on_progress(event: TurnProgress) -> None:
+        start, end = STAGES.get(event.stage, (0.0, 1.0))
+        share = event.done / event.total if event.total else 0.0
+        overall = (event.step - 1 + start + (end - start) * share) / max(1, event.steps)
+        label = t(f"stage.{event.stage}", language) if f"stage.{event.stage}" in STAGE_KEYS else event.stage
+        if event.total:
+            label += f" {event.done}/{event.total}"
+        if event.steps > 1:
+            label = t("step_of", language, step=event.step, steps=event.steps) + label
+        bar.progress(min(1.0, max(0.0, overall)), text=label)
+        status.update(label=label)
+
+    try:
+        with generation(on_wait=lambda: status.update(label=t("queued", language))):
+            reply = call(on_progress)
+    except Exception:  # the session answers every failure itself; this is a bug in the page
+        logger.exception("turn failed")
+        status.update(label=t("failed", language), state="error", expanded=False)
+        state.notice = t("internal", language)
+        st.rerun()
+    status.update(label=t("finished" if reply.error is None else "failed", language),
+                  state="complete" if reply.error is None else "error", expanded=False)
+    finish(state, reply)
+
+
+STAGE_KEYS = {f"stage.{name}" for name in STAGES}
+
+
+def finish(state: AppState, reply: Reply) -> None:
+    """Keep the reply (its candidates), drop a used selection, and draw the page again."""
+    state.reply, state.notice = reply, None
+    if reply.error is None:
+        state.selection = None
+    st.rerun()
+
+
+def select(state: AppState, kind: str, value: tuple, language: str) -> None:
+    """A click or a box on the picture: SAM's mask for it, shown until the user says what to do."""
+    session = state.session
+    width, height = session.image.size
+    if kind == "point" and not (0 <= value[0] < width and 0 <= value[1] < height):
+        state.notice = t("click_outside", language, width=width, height=height)
+        st.rerun()
+    try:
+        with st.spinner(t("selecting", language)), generation():
+            segmenter = session.editor.models.segmenter()
+            found = (segmenter.segment_point(session.image, value) if kind == "point"
+                     else segmenter.segment_box(session.image, value))
+        state.selection, state.notice = Selection(kind, tuple(value), found.mask), None
+    except EditError as error:
+        state.notice = error.message_for(language)
+    except Exception:
+        logger.exception("selecting %s %r failed", kind, value)
+        state.notice = t("internal", language)
+    st.rerun()
+
+
+def open_upload(state: AppState, upload, editor: Editor, language: str) -> None:
+    """A new conversation over an uploaded file, or a short refusal (the current one stays)."""
+    if state.handled(f"upload:{upload.file_id}"):
+        return
+    try:
+        loaded = load_image(upload.getvalue(), max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_UPLOAD_PIXELS)
+    except BadInputError as error:
+        state.notice = t("upload_failed", language, reason=error.message_for(language))
+        st.rerun()
+    start(state, loaded, editor, language)
+
+
+def start(state: AppState, image: LoadedImage, editor: Editor, language: str) -> None:
+    try:
+        state.start(image, editor, language)
+    except EditError as error:  # saving failed: the conversation still works, unsaved
+        state.notice = error.message_for(language)
+    notes = [note.zh if language == "zh" else note.en for note in image.notes]
+    if notes:
+        state.notice = t("image_note", language, note=" ".join(notes))
+    st.rerun()
+
+
+def sample_image(name: str) -> LoadedImage:
+    """One of scikit-image's sample photos ("chelsea", "coffee", "astronaut")."""
+    import skimage.data
+    from PIL import Image
+
+    return LoadedImage(Image.fromarray(getattr(skimage.data, name)()), None, "PNG")
