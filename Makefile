@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PRESET ?= $(or $(EDIT_EVERYTHING_PRESET),auto)
 
-.PHONY: install run test bench bench-quick clean
+.PHONY: install run test browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,16 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/streamlit run ui/app.py -- --preset $(PRESET)
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
+
+# The real-browser test drives Debian's chromium (never `playwright install`); a CJK font makes the
+# screenshots readable. Installs only what is missing.
+BROWSER_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+browser:
+	@command -v chromium >/dev/null && [ -f $(BROWSER_FONT) ] || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver fonts-wqy-microhei; }
 
 bench: install
 	$(PY) -m bench

@@ -1,0 +1,121 @@
+"""The app in a real browser: `streamlit run` with the tiny preset on a free localhost port, Debian's
+chromium driven by Playwright. Screenshots go to artifacts/browser/.
+
+Needs `apt-get install chromium fonts-wqy-microhei` and the `playwright` package (`make test`
+installs both); when either is missing this test fails and says what to install.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TURN_TIMEOUT_MS = 180_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(model_cache, tmp_path):
+    """`streamlit run ui/app.py -- --preset tiny` on a free port; its log is printed when a test fails."""
+    port = free_port()
+    env = dict(os.environ, EDIT_EVERYTHING_DATA=str(tmp_path / "data"), EDIT_EVERYTHING_CACHE=str(model_cache))
+    log = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--", "--preset", "tiny"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        print((tmp_path / "streamlit.log").read_text()[-3000:])
+
+
+def browser_page(playwright, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `apt-get update && apt-get install -y chromium "
+                    "chromium-driver fonts-wqy-microhei` (or `make browser`)")
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+        viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    return context, context.new_page()
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(800)  # let images finish painting
+    path = SHOTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+@pytest.mark.browser
+def test_upload_edit_and_undo_in_a_real_browser(app_url, tmp_path, photo_file):
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install playwright (it is in the `test` extra); "
+                    "never `playwright install`, chromium comes from apt")
+    with sync_playwright() as playwright:
+        context, page = browser_page(playwright, tmp_path)
+        try:
+            page.goto(app_url)
+            expect(page.get_by_text("上传一张照片", exact=False)).to_be_visible(timeout=60_000)
+            page.locator("input[type=file]").first.set_input_files(str(photo_file))
+            chat = page.get_by_placeholder("说说要怎么改", exact=False)
+            expect(chat).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="原图", exact=True)).to_be_visible()
+            assert "session=" in page.url
+            shot(page, "1-uploaded.png")
+
+            chat.fill("把猫换成狗")
+            chat.press("Enter")
+            expect(page.get_by_text("好了：把“猫”换成了“狗”。")).to_be_visible(timeout=TURN_TIMEOUT_MS)
+            expect(page.get_by_role("button", name="第 1 版", exact=True)).to_be_visible()
+            expect(page.get_by_text("第 1 版（0 为原图，最新为第 1 版）", exact=False)).to_be_visible()
+            shot(page, "2-edited.png")
+
+            page.get_by_text("显示上一次编辑的区域").click()
+            shot(page, "3-mask-overlay.png")
+
+            page.get_by_role("button", name="撤销", exact=True).click()
+            expect(page.get_by_text("已撤销，回到第 0 版。")).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("第 0 版（0 为原图，最新为第 1 版）", exact=False)).to_be_visible()
+            shot(page, "4-undone.png")
+        except Exception:
+            shot(page, "failure.png")
+            raise
+        finally:
+            context.close()
