@@ -94,11 +94,12 @@ def model_files(tmp_path_factory):
     (folder / "clip" / "clip_cn_vit-l-14.pt").write_bytes(b"PK\x03\x04 broken zip")
     (folder / "sd").mkdir()
     (folder / "sd" / "model_index.json").write_text("{ this is not json")
+    (folder / "empty").mkdir()
     return {"text": folder / "notes.txt", "bad_pth": folder / "sam.pth", "bad_pt_dir": folder / "clip",
-            "bad_sd_dir": folder / "sd"}
+            "bad_sd_dir": folder / "sd", "empty_dir": folder / "empty"}
 
 
-SETTINGS = setting_cases({"text": "T", "bad_pth": "P", "bad_pt_dir": "C", "bad_sd_dir": "S"})
+SETTINGS = setting_cases({"text": "T", "bad_pth": "P", "bad_pt_dir": "C", "bad_sd_dir": "S", "empty_dir": "E"})
 
 
 @pytest.mark.parametrize("index", range(len(SETTINGS)), ids=[name for name, _, _ in SETTINGS])
@@ -118,7 +119,7 @@ def test_a_nonsense_setting_is_refused_in_one_line(capsys, tiny_models, photo_fi
 
 def test_the_corpus_is_large_enough():
     counts = {"images": len(IMAGES), "instructions": len(instruction_cases()), "settings": len(SETTINGS)}
-    assert sum(counts.values()) >= 130 and counts["images"] >= 60, counts
+    assert sum(counts.values()) >= 200 and min(counts.values()) >= 40, counts
 
 
 def test_every_error_type_carries_a_chinese_message():

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from tools.errors import BadInputError, ModelUnavailableError
-from tools.fetch import from_hub, host_reachable, hub_url, offline, sam_checkpoint_path, unavailable
+from tools.fetch import from_hub, host_reachable, hub_url, looks_local, offline, sam_checkpoint_path, unavailable
 from tools.presets import Preset, cache_dir, get_preset
 
 
@@ -284,4 +284,7 @@ def load_models(preset: str | Preset = "auto", *, device: str = "auto",
         from tools.tiny_models import ensure_tiny_models
 
         ensure_tiny_models(cache_dir())
+    for component, source in preset.sources.items():  # a wrong path is reported before any work
+        if looks_local(source) and not Path(source).expanduser().exists():
+            raise unavailable(component, source, "no such file or folder")
     return Models(preset=preset, device=resolve_device(device))
