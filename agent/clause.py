@@ -59,14 +59,19 @@ def none_clause(language: Language, *, sure: bool) -> ClauseParse:
 
 
 def control_clause(action: Action, language: Language, *, index: int | None = None,
-                   position: Position | None = None) -> ClauseParse:
+                   position: Position | None = None, all: bool = False) -> ClauseParse:
     """A whole-message command: undo, redo, reset, regenerate, or pick (with index or position).
 
     A pick number below 1 ("use #0") is no number: the session then asks which one to use."""
     if index is not None and index < 1:
         index = None
-    return ClauseParse((EditCommand(action=action, index=index, position=position, language=language),),
+    return ClauseParse((EditCommand(action=action, index=index, position=position, all=all, language=language),),
                        sure=True)
+
+
+def bare_remove_clause(language: Language) -> ClauseParse:
+    """"去掉" / "remove" naming nothing: the region comes from a click, a box or a pending pick."""
+    return ClauseParse((EditCommand(action="remove", language=language),), sure=True)
 
 
 def edit_clause(action: Action, source: Phrase, target: Optional[str], language: Language, *,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.clause import ClauseParse, Phrase, control_clause, edit_clause, none_clause
+from agent.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
 from agent.lexicon import en_lexicon
 from agent.phrase_en import clean_phrase, paint_target, strip_articles
 
@@ -45,6 +45,7 @@ class _Lex:
     fuzzy_keywords: tuple[str, ...]
     known: frozenset[str]
     control: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+    bare_remove: re.Pattern[str]
     ordinals: dict[str, int]
     positions: dict[str, str]
     verbs: dict[str, str]
@@ -74,6 +75,7 @@ def _lex() -> _Lex:
         known=frozenset(known),
         control=tuple((action, tuple(re.compile(p, re.I) for p in patterns))
                       for action, patterns in lex["control"].items()),
+        bare_remove=re.compile(lex["bare_remove"], re.I),
         ordinals={**lex["ordinals"], **_ORDINAL_VALUES},
         positions={w: pos for pos, ws in lex["positions"].items() for w in ws},
         verbs=verbs,
@@ -143,6 +145,8 @@ def _control(text: str) -> ClauseParse | None:
             if not match:
                 continue
             groups = match.groupdict()
+            if action == "pick_all":
+                return control_clause("pick", "en", all=True)
             if action != "pick":
                 return control_clause(action, "en")
             n = groups.get("n")
@@ -174,8 +178,13 @@ Rule = Callable[[re.Match[str], "str | None"], "ClauseParse | None"]
 
 
 def _replace(old: str, new: str | None, exclude: str | None) -> ClauseParse:
+    if new is None and re.match(r"(?:with|by)\s+", old):  # "replace with a dog": the region is clicked
+        old, new = "", re.sub(r"^(?:with|by)\s+", "", old)
     source = clean_phrase(old, drop_others=exclude is not None)
-    target = paint_target(source.text, new.strip(_EDGE)) if new else None
+    if source.text in PRONOUNS:  # "change it to blue": paint "blue", not "blue it"
+        target = strip_articles(new.strip(_EDGE)) if new else None
+    else:
+        target = paint_target(source.text, new.strip(_EDGE)) if new else None
     if source.text is None and target and target.endswith("background"):
         source = Phrase("background", source.position, source.index, source.all)
     return edit_clause("replace", source, target, "en", exclude=exclude, required=("source", "target"))
@@ -286,6 +295,8 @@ def parse_clause_en(clause: str) -> ClauseParse:
         control = _control(candidate)
         if control:
             return control
+        if lex.bare_remove.fullmatch(candidate):
+            return bare_remove_clause("en")
     text, exclude = _take_exclude(text)
     text = strip_wrappers(text)
     for pattern, rule in _compiled():

@@ -10,7 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import ClauseParse, Phrase, control_clause, edit_clause, none_clause
+from agent.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
 from agent.lexicon import zh_lexicon, zh_tokenize
 from agent.phrase_zh import clean_phrase, colour_name, paint_target, split_colour_noun, zh_number
 
@@ -52,6 +52,7 @@ class _Lex:
     suffixes: tuple[str, ...]
     rewrites: dict[str, str]
     control: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+    bare_remove: re.Pattern[str]
     exclude: tuple[re.Pattern[str], ...]
     chitchat: frozenset[str]
     questions: re.Pattern[str]
@@ -79,6 +80,7 @@ def _lex() -> _Lex:
         rewrites=lex["rewrites"],
         control=tuple((action, tuple(re.compile(p, re.I) for p in patterns))
                       for action, patterns in lex["control"].items()),
+        bare_remove=re.compile(lex["bare_remove"], re.I),
         exclude=tuple(re.compile(p) for p in lex["exclude_regexes"]),
         chitchat=frozenset(lex["chitchat"]),
         questions=re.compile("|".join(map(re.escape, lex["question_words"]))),
@@ -117,6 +119,8 @@ def _control(text: str) -> ClauseParse | None:
             if not match:
                 continue
             groups = match.groupdict()
+            if action == "pick_all":
+                return control_clause("pick", "zh", all=True)
             if action != "pick":
                 return control_clause(action, "zh")
             if groups.get("n"):
@@ -291,7 +295,7 @@ def _replace(source: Phrase, target: str | None, exclude: str | None) -> ClauseP
     if not text and target and target.endswith("背景"):
         text = "背景"
     source = Phrase(text, source.position, source.index, source.all)
-    painted = paint_target(text, target)
+    painted = target if text in PRONOUNS else paint_target(text, target)
     if colour_of and painted == target and text:  # 把天空的颜色改成日落 → 日落的天空
         painted = f"{target}的{text}"
     return edit_clause("replace", source, painted, "zh", exclude=exclude, required=("source", "target"))
@@ -334,6 +338,8 @@ def parse_clause_zh(clause: str) -> ClauseParse:
         control = _control(candidate)
         if control:
             return control
+        if lex.bare_remove.fullmatch(candidate):
+            return bare_remove_clause("zh")
     text, exclude = _take_exclude(clause)
     text = strip_wrappers(_PUNCT.sub("", text.replace("、", "和")))
     tokens = _join_stems([t for t in zh_tokenize(text) if t.strip() or t == " "])  # " " joins English words

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 from agent.clause import PRONOUNS, ClauseParse
+from agent.phrase_en import paint_target as paint_target_en
+from agent.phrase_zh import paint_target as paint_target_zh
 from agent.commands import EditCommand, Language
 from agent.parse_en import parse_clause_en
 from agent.parse_zh import parse_clause_zh
@@ -58,10 +60,13 @@ def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
     for command in commands:
         earlier = next((c for c in reversed(out) if c.is_edit), None)
         if command.is_edit and command.source in PRONOUNS and earlier is not None:
-            thing = (earlier.target if earlier.action == "replace" else None) or earlier.source
+            thing = (earlier.target if earlier.action in ("replace", "add") else None) or earlier.source
             if thing:
                 target = command.target
-                if target:
+                if target and command.action == "replace":  # a colour or style names the thing too
+                    paint = paint_target_zh if command.language == "zh" else paint_target_en
+                    target = paint(thing, target)
+                elif target:
                     target = re.sub(rf"(?<![A-Za-z]){re.escape(command.source)}(?![A-Za-z])", thing, target)
                 command = command.model_copy(update={"source": thing, "target": target})
         out.append(command)

@@ -147,3 +147,27 @@ def test_small_talk_and_questions_get_the_help_text(text):
 def test_gibberish_is_none_and_not_understood():
     result = parse_message("blorp the flibbertigibbet")
     assert result.commands == (en("none"),) and not result.understood
+
+
+def test_a_bare_remove_and_a_target_only_replace_leave_the_region_to_a_click():
+    assert [(c.action, c.source) for c in parse_instruction("remove")] == [("remove", None)]
+    (command,) = parse_instruction("replace with a dog")
+    assert (command.action, command.source, command.target) == ("replace", None, "dog")
+
+
+def test_recolouring_it_paints_the_colour_not_the_pronoun():
+    (command,) = parse_instruction("change it to blue")
+    assert command.target == "blue"
+    _, second = parse_instruction("replace the cat with a dog and then make it white")
+    assert (second.source, second.target) == ("dog", "white dog")
+
+
+def test_picking_all_candidates_in_english():
+    for text in ("pick all", "use all of them", "use both"):
+        (command,) = parse_instruction(text)
+        assert command.action == "pick" and command.all, text
+
+
+def test_a_zero_pick_number_is_no_number():
+    assert parse_instruction("use #0")[0].index is None
+    assert parse_instruction("remove the 0th cup")[0].index is None

@@ -184,3 +184,24 @@ def test_long_unreadable_messages_are_answered_quickly(text):
     started = time.perf_counter()
     parse_instruction(text[:2000])
     assert time.perf_counter() - started < 2
+
+
+def test_a_bare_removal_names_nothing_so_a_click_or_pick_gives_the_region():
+    assert [(c.action, c.source) for c in parse_instruction("去掉")] == [("remove", None)]
+    assert [(c.action, c.source) for c in parse_instruction("删掉吧")] == [("remove", None)]
+
+
+def test_picking_all_candidates():
+    for text in ("选全部", "都选", "都要"):
+        (command,) = parse_instruction(text)
+        assert command.action == "pick" and command.all and command.index is None, text
+
+
+def test_it_after_an_add_is_the_added_thing_and_a_recolour_names_it():
+    first, second = parse_instruction("在桌子上加一个苹果，然后把它变成绿色")
+    assert (second.source, second.target) == ("苹果", "绿色的苹果")
+
+
+def test_a_pick_number_zero_or_ordinal_zero_never_crashes():
+    assert parse_instruction("选第0个")[0].index is None
+    assert parse_instruction("删除第0个杯子")[0].index is None
