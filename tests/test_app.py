@@ -110,6 +110,8 @@ def test_upload_then_edit_with_progress_and_settings(cat_photo):
     (b"this is not a picture", "这张图片用不了"),
     (png(Image.new("RGB", (6000, 5000))), "这张图片用不了"),  # 30 MP: above the app's 25 MP limit
     (png(Image.new("RGB", (8, 8))), "这张图片用不了"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(26 * 1024 * 1024), "这张图片用不了"),  # above the app's 25 MB limit
+    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "这张图片用不了"),
 ])
 def test_a_bad_upload_is_refused_in_one_sentence(data, expected):
     app = new_app()
@@ -295,3 +297,71 @@ def test_the_preset_comes_from_argv_then_the_environment(monkeypatch):
     assert startup_preset([]) == "en"
     monkeypatch.delenv("EDIT_EVERYTHING_PRESET")
     assert startup_preset([]) == "auto" and startup_preset(["--preset", "nonsense"]) == "auto"
+
+
+def test_downloads_and_the_llm_switch_without_a_configured_model(cat_photo, monkeypatch):
+    import zipfile
+
+    from ui.widgets import export_bytes
+
+    monkeypatch.delenv("EDIT_LLM_PROVIDER", raising=False)
+    app = new_app()
+    app.button(key="sample-chelsea").click().run()
+    send(app, "把猫换成狗")
+    assert {b.label for b in app.get("download_button")} == {"下载当前图片", "导出整个会话（zip）"}
+    with zipfile.ZipFile(io.BytesIO(export_bytes(state(app).session))) as archive:
+        assert {"final.png", "conversation.txt", "versions/v000.png", "versions/v001.png"} <= set(archive.namelist())
+    app.sidebar.toggle(key="llm").set_value(True).run()
+    ok(app)
+    assert any("没有配置大模型" in c.value for c in app.sidebar.caption)
+    send(app, "撤销")
+    assert last_reply(app) == "已撤销，回到第 0 版。"
+
+
+def test_a_preset_whose_models_are_missing_answers_in_one_sentence(cat_photo, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "no-models"))
+    monkeypatch.setenv("EDIT_EVERYTHING_SAM", str(tmp_path / "missing-sam.pth"))
+    app = new_app()
+    app.button(key="sample-chelsea").click().run()
+    app.sidebar.selectbox(key="preset").set_value("en").run()
+    ok(app)
+    warning = app.warning[0].value.replace("\\", "")
+    assert "EDIT_EVERYTHING_SAM" in warning and "Traceback" not in warning
+    assert not app.chat_input  # nothing to send to until a preset works
+    app.sidebar.selectbox(key="preset").set_value("tiny").run()
+    send(app, "把猫换成狗")
+    ok(app)
+    assert state(app).session.pointer == 1 and not same(state(app).session.image, cat_photo)
+
+
+def test_new_conversation_leaves_the_old_one_on_disk():
+    app = new_app()
+    app.button(key="sample-coffee").click().run()
+    old = app.query_params["session"]
+    app.sidebar.button(key="new_session").click().run()
+    ok(app)
+    assert state(app).session is None and "session" not in app.query_params
+    assert state(new_app({"session": old})).session.id == old
+
+
+def test_generation_is_serialised_and_a_waiting_session_is_told():
+    import threading
+
+    from ui.models import generation
+
+    waited, inside, order = [], threading.Event(), []
+
+    def first():
+        with generation():
+            inside.set()
+            order.append("first starts")
+            threading.Event().wait(0.3)
+            order.append("first ends")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    inside.wait(5)
+    with generation(on_wait=lambda: waited.append(True)):
+        order.append("second")
+    thread.join()
+    assert waited == [True] and order == ["first starts", "first ends", "second"]

@@ -98,6 +98,9 @@ def test_upload_edit_and_undo_in_a_real_browser(app_url, tmp_path, photo_file):
             expect(chat).to_be_visible(timeout=60_000)
             expect(page.get_by_role("button", name="原图", exact=True)).to_be_visible()
             assert "session=" in page.url
+            picture = page.frame_locator("iframe[title*='streamlit_image_coordinates']").locator("img")
+            expect(picture).to_be_visible(timeout=60_000)
+            original = picture.get_attribute("src")
             shot(page, "1-uploaded.png")
 
             chat.fill("把猫换成狗")
@@ -105,6 +108,7 @@ def test_upload_edit_and_undo_in_a_real_browser(app_url, tmp_path, photo_file):
             expect(page.get_by_text("好了：把“猫”换成了“狗”。")).to_be_visible(timeout=TURN_TIMEOUT_MS)
             expect(page.get_by_role("button", name="第 1 版", exact=True)).to_be_visible()
             expect(page.get_by_text("第 1 版（0 为原图，最新为第 1 版）", exact=False)).to_be_visible()
+            expect(picture).not_to_have_attribute("src", original)  # the new picture is shown
             shot(page, "2-edited.png")
 
             page.get_by_text("显示上一次编辑的区域").click()
@@ -113,7 +117,18 @@ def test_upload_edit_and_undo_in_a_real_browser(app_url, tmp_path, photo_file):
             page.get_by_role("button", name="撤销", exact=True).click()
             expect(page.get_by_text("已撤销，回到第 0 版。")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("第 0 版（0 为原图，最新为第 1 版）", exact=False)).to_be_visible()
+            expect(picture).to_have_attribute("src", original)
             shot(page, "4-undone.png")
+
+            picture.click(position={"x": 200, "y": 150})  # a click on the picture selects a region
+            expect(page.get_by_text("已选中点", exact=False)).to_be_visible(timeout=60_000)
+            shot(page, "5-point-selected.png")
+            chat = page.get_by_placeholder("已选中区域", exact=False)
+            chat.fill("换成狗")
+            chat.press("Enter")
+            expect(page.get_by_text("好了：把“点选的区域”换成了“狗”。")).to_be_visible(timeout=TURN_TIMEOUT_MS)
+            expect(picture).not_to_have_attribute("src", original)
+            shot(page, "6-point-edited.png")
         except Exception:
             shot(page, "failure.png")
             raise

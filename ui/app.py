@@ -14,7 +14,7 @@ if __package__ in (None, ""):  # `streamlit run ui/app.py` runs this file as a s
 
 import streamlit as st
 
-from agent.editor import EditSettings
+from tools.errors import EditError
 from ui import turns, widgets
 from ui.models import editor_for
 from ui.state import AppState, app_state, resume
@@ -35,9 +35,15 @@ def interface_language(choice: str, state: AppState) -> str:
 def page() -> None:
     state = app_state()
     choice = widgets.language_choice()
-    resume(state, editor_for(state.preset, EditSettings()), interface_language(choice, state))
     language = interface_language(choice, state)
-    editor = editor_for(state.preset, widgets.settings(state, language))
+    settings = widgets.settings(state, language)  # sets state.preset: read it after this
+    try:
+        editor = editor_for(state.preset, settings)
+    except EditError as error:  # e.g. a preset's local model path is missing: say so, let them switch
+        st.title(t("title", language))
+        st.warning(plain(error.message_for(language)))
+        return
+    resume(state, editor, language)
     session = state.session
     if session is not None:
         session.editor = editor

@@ -133,6 +133,7 @@ def resume(state: AppState, editor: Editor, language: str) -> None:
         typed = [e.text for e in state.session.log if e.role == "user" and not BUTTON_TURN.match(e.text)]
         if typed:  # replies keep the language the user last wrote in
             state.session.language = detect_language(typed[-1])
+        st.rerun()  # draw everything in the conversation's language
     except EditError as error:
         state.notice = t("restore_failed", language, reason=error.message_for(language))
         st.query_params.pop(QUERY_KEY, None)

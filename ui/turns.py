@@ -78,10 +78,10 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
         if event.steps > 1:
             label = t("step_of", language, step=event.step, steps=event.steps) + label
         bar.progress(min(1.0, max(0.0, overall)), text=label)
-        status.update(label=label)
+        status.update(label=label, expanded=True)
 
     try:
-        with generation(on_wait=lambda: status.update(label=t("queued", language))):
+        with generation(on_wait=lambda: status.update(label=t("queued", language), expanded=True)):
             reply = call(on_progress)
     except Exception:  # the session answers every failure itself; this is a bug in the page
         logger.exception("turn failed")

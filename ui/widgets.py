@@ -46,14 +46,28 @@ def settings(state: AppState, language: str) -> EditSettings:
     """Preset, generation settings and the LLM switch (state.preset / state.llm are updated)."""
     bar = st.sidebar
     bar.subheader(t("settings", language))
-    state.preset = bar.selectbox(t("preset", language), PRESET_NAMES, index=PRESET_NAMES.index(state.preset),
-                                 help=t("preset_help", language), key="preset")
+    st.session_state.setdefault("preset", state.preset)  # the startup preset, until the user picks one
+    state.preset = bar.selectbox(t("preset", language), PRESET_NAMES, help=t("preset_help", language), key="preset")
     tiny = state.preset == "tiny"
     steps = bar.number_input(t("steps", language), 1, 150, 2 if tiny else 30, key=f"steps-{state.preset}")
     guidance = bar.slider(t("guidance", language), 1.0, 15.0, 7.5, 0.5, key="guidance")
     seed = bar.number_input(t("seed", language), 0, 2**31 - 1, 0, key="seed")
     state.llm = bar.toggle(t("llm", language), key="llm", help=t("llm_help", language))
+    if state.llm:
+        llm_status(language)
     return EditSettings(steps=int(steps), guidance=float(guidance), seed=int(seed))
+
+
+def llm_status(language: str) -> None:
+    """Under the LLM switch: a note when no model is configured or it cannot be loaded."""
+    from tools.errors import EditError
+    from ui.models import chat_model
+
+    try:
+        if chat_model() is None:
+            st.sidebar.caption(t("llm_missing", language))
+    except EditError as error:
+        st.sidebar.warning(plain(error.message_for(language)))
 
 
 def files(state: AppState, language: str) -> Event | None:
