@@ -113,6 +113,7 @@ def test_upload_edit_and_undo_in_a_real_browser(app_url, tmp_path, photo_file):
 
             page.get_by_text("显示上一次编辑的区域").click()
             shot(page, "3-mask-overlay.png")
+            page.get_by_text("显示上一次编辑的区域").click()  # off again: the next shots show the picture
 
             page.get_by_role("button", name="撤销", exact=True).click()
             expect(page.get_by_text("已撤销，回到第 0 版。")).to_be_visible(timeout=60_000)

@@ -4,6 +4,7 @@ nothing here decides anything (ui/turns.py passes events to the session, agent/ 
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -215,19 +216,23 @@ def history(state: AppState, language: str) -> Event | None:
     return None
 
 
+_THUMBNAILS_LOCK = threading.Lock()
 _THUMBNAILS: OrderedDict[tuple[str, str, int], Image.Image] = OrderedDict()
 
 
 def thumbnail(session: Session, version, side: int = 160) -> Image.Image:
     """A small copy of a version's picture, kept for the next reruns (keyed by session and version)."""
     key = (session.id, version.uid, side)
-    if key not in _THUMBNAILS:
+    with _THUMBNAILS_LOCK:  # browser sessions run in threads of one process
+        small = _THUMBNAILS.get(key)
+    if small is None:
         small = version.image.copy()
         small.thumbnail((side, side))
-        _THUMBNAILS[key] = small
-        while len(_THUMBNAILS) > 500:
-            _THUMBNAILS.popitem(last=False)
-    return _THUMBNAILS[key]
+        with _THUMBNAILS_LOCK:
+            _THUMBNAILS[key] = small
+            while len(_THUMBNAILS) > 500:
+                _THUMBNAILS.popitem(last=False)
+    return small
 
 
 # ------------------------------------------------------------------------------- conversation
