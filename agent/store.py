@@ -20,27 +20,34 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import secrets
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 from PIL import Image
 
 from agent.commands import EditCommand
-from agent.version import LogEntry, Step, Version
+from agent.version import LogEntry, Step, Version, VersionKind
 from tools.errors import StorageError
 from tools.files import atomic_write_bytes, atomic_write_text
 from tools.images import image_to_png_bytes
 from tools.masks import mask_to_png_bytes
 
+logger = logging.getLogger("edit-everything.store")
 FORMAT = 1
 MANIFEST = "manifest.json"
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-OUR_FILE = re.compile(r"^(v\d{3,}-[0-9a-f]{8,32}(-s\d+-(region|changed))?|alpha)\.png$")
+KINDS = get_args(VersionKind)
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")  # \Z: "$" would let a trailing newline through
+OUR_FILE = re.compile(r"^(v\d{3,}-[0-9a-f]{8,32}(-s\d+-(region|changed))?|alpha)\.png\Z")
+OUR_TEMP = re.compile(r"^\.(manifest\.json|v\d{3,}-[0-9a-f]{8,32}(-s\d+-(region|changed))?\.png|alpha\.png)"
+                      r"\.[0-9a-f]{12}\.tmp\Z")  # tools.files' temporary names for our files
+STALE_TEMP_SECONDS = 600  # a temporary file this old was left by a process killed while saving
 
 
 def new_session_id() -> str:
@@ -72,8 +79,8 @@ class SessionStore:
 
     def folder(self, session_id: str) -> Path:
         if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
-            raise StorageError(f"'{str(session_id)[:80]}' is not a session id.",
-                               zh=f"“{str(session_id)[:80]}”不是有效的会话编号。")
+            shown = "".join(ch if ch.isprintable() else "?" for ch in str(session_id)[:80])  # one line
+            raise StorageError(f"'{shown}' is not a session id.", zh=f"“{shown}”不是有效的会话编号。")
         return self.root / session_id
 
     def sessions(self) -> list[str]:
@@ -116,9 +123,7 @@ class SessionStore:
                     "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
                             for e in snapshot.log]}
         atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-        for path in folder.iterdir():  # pictures of versions dropped from the history
-            if OUR_FILE.match(path.name) and path.name not in names:
-                path.unlink(missing_ok=True)
+        tidy(folder, names)
         return folder
 
     # -------------------------------------------------------------------------------- loading
@@ -154,8 +159,12 @@ class SessionStore:
             raise damaged(session_id, f"{type(error).__name__}: {error}") from error
         if not versions or not 0 <= pointer < len(versions) or versions[0].kind != "original":
             raise damaged(session_id, "the history or its pointer is inconsistent")
+        if any(v.number != i or v.kind not in KINDS for i, v in enumerate(versions)):
+            raise damaged(session_id, "the versions are not numbered 0, 1, 2, … or have an unknown kind")
         if any(v.image.size != versions[0].image.size for v in versions):
             raise damaged(session_id, "the versions have different sizes")
+        if alpha is not None and alpha.size != versions[0].image.size:
+            raise damaged(session_id, "the transparency mask does not fit the picture")
         return Snapshot(id=session_id, versions=versions, pointer=pointer, log=log, alpha=alpha, created=created)
 
     # ------------------------------------------------------------------------------- exporting
@@ -225,6 +234,22 @@ def read_png(folder: Path, name: str, mode: str) -> Image.Image:
         raise damaged(folder.name, f"{name} cannot be read ({error})") from error
 
 
+def tidy(folder: Path, names: set[str]) -> None:
+    """Remove pictures of versions no longer in the history and temporary files of a save that was
+    killed. Best effort: the manifest is already written, so a file that cannot go now goes next time."""
+    try:
+        for path in folder.iterdir():
+            stale = OUR_FILE.match(path.name) and path.name not in names
+            if not stale and OUR_TEMP.match(path.name):
+                stale = time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS
+            if stale:
+                path.unlink(missing_ok=True)
+    except OSError as error:
+        logger.warning("could not tidy %s: %s", folder, error)
+
+
 def damaged(session_id: str, why: str) -> StorageError:
+    why = " ".join(why.split())  # one line: library errors (pydantic, json) span several
+    why = why if len(why) <= 160 else why[:159] + "…"
     return StorageError(f"The saved session {session_id} is damaged: {why}. It was left as it is.",
                         zh=f"保存的会话 {session_id} 已损坏：{why}。文件保持原样，未做改动。")
