@@ -139,8 +139,8 @@ def load_hf_clip(source: str, device: str):
 def load_cn_clip(source: str, device: str):
     """(cn_clip CLIP model, image transform) from a model name or a local directory/file.
 
-    A name cn_clip knows ("ViT-L-14", ...) goes through `cn_clip.clip.load_from_name`, which fetches
-    it into the cache. A local directory holds one `*.pt` checkpoint (cn_clip's format: a dict with
+    A name cn_clip knows ("ViT-L-14", ...) is fetched into the cache by cn_clip. Every checkpoint is
+    read with weights_only=True (`cn_clip_model`), never unpickled. A local directory holds one `*.pt` checkpoint (cn_clip's format: a dict with
     "state_dict") and, unless its file name is cn_clip's own, a `config.json`: either
     {"vision_model_name", "text_model_name", "input_resolution"} naming cn_clip's configs, or
     {"model_info": {...CLIP kwargs...}, "input_resolution": N} for a custom architecture.
@@ -158,12 +158,12 @@ def load_cn_clip(source: str, device: str):
             if not host_reachable(hub_url()):
                 raise unavailable("clip_zh", source, f"not in the cache and {hub_url()} cannot be reached")
         try:
-            with quiet_stdout():
-                model, transform = cn_utils.load_from_name(
-                    source, device=device, download_root=str(cache_dir() / "cn_clip"))
+            info = cn_utils._MODEL_INFO[source]
+            checkpoint = Path(cn_utils._download(source, str(cache_dir() / "cn_clip")))
+            model = cn_clip_model(checkpoint, info["struct"])
         except Exception as exc:
             raise unavailable("clip_zh", source, exc) from exc
-        return model.float().eval(), transform
+        return model.to(device).eval(), cn_utils.image_transform(info["input_resolution"])
 
     path = Path(source).expanduser()
     folder = path if path.is_dir() else path.parent
@@ -175,11 +175,9 @@ def load_cn_clip(source: str, device: str):
         config_file = folder / "config.json"
         known = {file: name for name, (_, file) in cn_utils._MODELS.items()}
         if checkpoint.name in known and not config_file.exists():
-            name = known[checkpoint.name]
-            with quiet_stdout():
-                model, transform = cn_utils.load_from_name(
-                    name, device=device, download_root=str(folder))
-            return model.float().eval(), transform
+            info = cn_utils._MODEL_INFO[known[checkpoint.name]]
+            model = cn_clip_model(checkpoint, info["struct"])
+            return model.to(device).eval(), cn_utils.image_transform(info["input_resolution"])
         config = json.loads(config_file.read_text(encoding="utf-8"))
         resolution = int(config["input_resolution"])
         if "model_info" in config:
@@ -189,15 +187,24 @@ def load_cn_clip(source: str, device: str):
             state = {k.removeprefix("module."): v for k, v in state.items() if "bert.pooler" not in k}
             model.load_state_dict(state)
         else:
-            with quiet_stdout():
-                model, _ = cn_utils.load_from_name(
-                    str(checkpoint), device="cpu", vision_model_name=config["vision_model_name"],
-                    text_model_name=config["text_model_name"], input_resolution=resolution)
+            model = cn_clip_model(checkpoint, f"{config['vision_model_name']}@{config['text_model_name']}")
     except ModelUnavailableError:
         raise
     except Exception as exc:
         raise unavailable("clip_zh", source, exc) from exc
     return model.float().to(device).eval(), cn_utils.image_transform(resolution)
+
+
+def cn_clip_model(checkpoint: Path, structure: str):
+    """cn_clip's `load_from_name` without its pickle: the checkpoint (a dict with "state_dict") is
+    read with weights_only=True whatever the torch version, then `create_model(structure)` builds
+    the model ("ViT-B-16@RoBERTa-wwm-ext-base-chinese": cn_clip's own config files)."""
+    import torch
+    from cn_clip.clip.utils import create_model
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    with quiet_stdout():
+        return create_model(structure, state).float()
 
 
 # ------------------------------------------------------------------------------------ diffusers
