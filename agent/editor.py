@@ -192,7 +192,6 @@ class Editor:
         if mask.shape != (image.height, image.width):
             mask = resize_mask(mask, image.size)
         notify = on_progress or (lambda p: None)
-        notify(Progress("inpaint", 0, inpaint_settings.steps))
 
         def on_step(done: int, total: int) -> None:
             notify(Progress("inpaint", done, total))

@@ -89,8 +89,11 @@ def test_progress_is_reported_for_every_stage_and_step(editor, cat_photo):
     editor.edit(cat_photo, source="cat", target="dog", settings=EditSettings(steps=3), on_progress=events.append)
     stages = [e.stage for e in events]
     assert stages[:2] == ["segment", "rank"] and stages[-1] == "done"
-    done, total = [(e.done, e.total) for e in events if e.stage == "inpaint"][-1]
-    assert done == total >= 3
+    steps = [(e.done, e.total) for e in events if e.stage == "inpaint"]
+    totals = {total for _, total in steps}
+    assert len(totals) == 1 and min(totals) >= 3, steps  # one honest total from the first event on
+    assert steps[0][0] == 0 and steps[-1][0] == steps[-1][1]
+    assert [done for done, _ in steps] == sorted(done for done, _ in steps)
 
 
 @pytest.mark.parametrize("kwargs, message", [

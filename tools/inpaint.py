@@ -160,16 +160,22 @@ class Inpainter:
         import torch
 
         generator = torch.Generator(device="cpu").manual_seed(settings.seed)
+        total = settings.steps
 
         def step_end(pipe, step, timestep, tensors):
             self.unet_calls += 1
-            if on_step is not None:  # some schedulers (PNDM) run one more timestep than asked
-                on_step(step + 1, max(settings.steps, getattr(pipe, "num_timesteps", 0) or 0))
+            if on_step is not None:
+                on_step(min(step + 1, total), total)
             return tensors
 
         try:
             with self._lock, torch.inference_mode():
                 self.pipe.scheduler = scheduler_for(self._default_scheduler, settings.scheduler)
+                # the real number of denoising steps: PNDM, for one, runs one more than asked
+                self.pipe.scheduler.set_timesteps(settings.steps)
+                total = max(1, len(self.pipe.scheduler.timesteps))
+                if on_step is not None:
+                    on_step(0, total)
                 out = self.pipe(prompt=prompt, negative_prompt=negative or None, image=image, mask_image=mask,
                                 width=width, height=height, num_inference_steps=settings.steps,
                                 guidance_scale=settings.guidance, generator=generator, strength=1.0,
