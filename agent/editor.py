@@ -156,6 +156,16 @@ class Editor:
         return self.models.segmenter().carry_over(work_before, work_after, resize_mask(changed, size),
                                                   resize_mask(edited, size), settings.points_per_side)
 
+    def region(self, image: Image.Image, *, point: tuple[float, float] | None = None,
+               box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+        """SAM's mask (bool HxW) for a click at `point` (x, y) or a drag of `box` (x0, y0, x1, y1)."""
+        segmenter = self.models.segmenter()
+        if point is not None:
+            return segmenter.segment_point(image, point).mask
+        if box is not None:
+            return segmenter.segment_box(image, box).mask
+        raise BadInputError("Click a point or draw a box on the picture.", zh="请在图上点一下或框出一个区域。")
+
     # ----------------------------------------------------------------------------- editing
     def edit(self, image: Image.Image, *, source: str, target: str | None = None, remove: bool = False,
              add: bool = False, language: str | None = None, settings: EditSettings | None = None,

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 from PIL import Image
 
 from agent.commands import EditCommand
@@ -96,6 +97,12 @@ class Session(TurnRunner):
     def pending(self) -> Pending | None:
         """The edit waiting for a pick, if any."""
         return self._pending
+
+    def region(self, *, point: tuple[float, float] | None = None,
+               box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+        """SAM's mask (bool HxW) of the current picture under a click or a box, to show before an edit."""
+        with self._lock:
+            return self.editor.region(self.image, point=point, box=box)
 
     def snapshot(self) -> Snapshot:
         with self._lock:

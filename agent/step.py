@@ -55,9 +55,8 @@ def run_step(editor: Editor, image: Image.Image, command: EditCommand, prompt, *
     chosen, candidates, how = None, (), "text"
     if prompt is not None:
         how, value = prompt
-        segmenter = editor.models.segmenter()
-        region = (value if how == "pick" else segmenter.segment_point(image, value).mask if how == "point"
-                  else segmenter.segment_box(image, value).mask)
+        region = (value if how == "pick" else editor.region(image, point=value) if how == "point"
+                  else editor.region(image, box=value))
     else:
         if not (command.source or "").strip():
             raise refusal("needs_source")

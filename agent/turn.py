@@ -219,7 +219,7 @@ class TurnRunner:
             x, y = int(point[0]), int(point[1])
             inside = [c for c in candidates if 0 <= y < c.mask.shape[0] and 0 <= x < c.mask.shape[1] and c.mask[y, x]]
             region = (min(inside, key=lambda c: c.segment.area).mask if inside
-                      else self.editor.models.segmenter().segment_point(self.image, point).mask)
+                      else self.editor.region(self.image, point=point))
         elif all_of_them and candidates:
             region = united(list(candidates)).mask
         elif position is not None and candidates:

@@ -113,10 +113,8 @@ def select(state: AppState, kind: str, value: tuple, language: str) -> None:
         st.rerun()
     try:
         with st.spinner(t("selecting", language)), generation():
-            segmenter = session.editor.models.segmenter()
-            found = (segmenter.segment_point(session.image, value) if kind == "point"
-                     else segmenter.segment_box(session.image, value))
-        state.selection, state.notice = Selection(kind, tuple(value), found.mask), None
+            mask = session.region(**{kind: tuple(value)})
+        state.selection, state.notice = Selection(kind, tuple(value), mask), None
     except EditError as error:
         state.notice = error.message_for(language)
     except Exception:
