@@ -93,20 +93,6 @@ def test_missing_folder_is_a_storage_error_naming_the_folder(tmp_path):
     assert not missing.exists()
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
-def test_read_only_folder_is_a_storage_error(tmp_path):
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(StorageError) as caught:
-            atomic_write_bytes(folder / "a.png", b"data")
-        assert "Permission denied" in caught.value.message
-        assert os.listdir(folder) == []
-    finally:
-        folder.chmod(0o700)
-
-
 def test_permission_denied_is_a_storage_error(tmp_path, monkeypatch):
     def denied(path, flags, mode=0o777):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
