@@ -123,6 +123,7 @@ class Editor:
         language = language or detect_language(source)
         timings = timings if timings is not None else {}
         notify = on_progress or (lambda p: None)
+        self._load(timings, self.models.segmenter, lambda: self.models.ranker(language))
         notify(Progress("segment"))
         start = time.perf_counter()
         segments, scale = self.segments(image, settings)
@@ -156,6 +157,14 @@ class Editor:
         return self.models.segmenter().carry_over(work_before, work_after, resize_mask(changed, size),
                                                   resize_mask(edited, size), settings.points_per_side)
 
+    @staticmethod
+    def _load(timings: dict, *loaders: Callable[[], object]) -> None:
+        """Load models (once per process) outside the stage timings; the time goes to timings["load"]."""
+        start = time.perf_counter()
+        for load in loaders:
+            load()
+        timings["load"] = timings.get("load", 0.0) + time.perf_counter() - start
+
     def region(self, image: Image.Image, *, point: tuple[float, float] | None = None,
                box: tuple[float, float, float, float] | None = None) -> np.ndarray:
         """SAM's mask (bool HxW) for a click at `point` (x, y) or a drag of `box` (x0, y0, x1, y1)."""
@@ -188,7 +197,7 @@ class Editor:
                             language=language, settings=settings, on_progress=on_progress, timings=timings)
         timings["total"] = time.perf_counter() - started
         timings["other"] = max(0.0, timings["total"] - sum(timings.get(k, 0.0)
-                                                             for k in ("segment", "rank", "inpaint", "paste")))
+                                                             for k in ("load", "segment", "rank", "inpaint", "paste")))
         return replace(result, chosen=chosen, candidates=ranking.candidates, timings=timings)
 
     def apply(self, image: Image.Image, mask: np.ndarray, *, action: str, source: str = "",
@@ -206,6 +215,8 @@ class Editor:
         def on_step(done: int, total: int) -> None:
             notify(Progress("inpaint", done, total))
 
+        if not (action == "remove" and settings.remove_method == "opencv"):
+            self._load(timings, lambda: self.models.inpainter(language))
         start = time.perf_counter()
         outcome = self._repaint(image, mask, action, source, target, language, settings, inpaint_settings,
                                 on_step)
