@@ -40,6 +40,20 @@ def cat_photo() -> Image.Image:
     return Image.fromarray(skimage.data.chelsea())
 
 
+@pytest.fixture(scope="module")
+def editor(tiny_models):
+    """An editor on the tiny models that takes one diffusion step (modules may define their own)."""
+    from agent.editor import Editor, EditSettings
+
+    return Editor(tiny_models, EditSettings(steps=1))
+
+
+@pytest.fixture(scope="module")
+def small_photo(cat_photo):
+    """The cat photo at 160×106, for tests that run many turns."""
+    return cat_photo.resize((160, 106))
+
+
 @pytest.fixture
 def photo_file(tmp_path, cat_photo):
     path = tmp_path / "cat.jpg"

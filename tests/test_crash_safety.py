@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import agent.store
-from agent.editor import Editor, EditSettings
 from agent.session import Session
 from agent.store import STALE_TEMP_SECONDS, SessionStore
 from tools.errors import StorageError
@@ -27,7 +26,6 @@ SCRIPT = """
 import hashlib, json, sys, time
 from pathlib import Path
 import numpy as np
-from agent.editor import Editor, EditSettings
 from agent.session import Session
 from agent.store import SessionStore
 from tools.images import load_image
@@ -49,16 +47,6 @@ def hold(event):
 session.send("把背景变成蓝色", on_progress=hold)
 print("the second turn was not interrupted")
 """
-
-
-@pytest.fixture(scope="module")
-def editor(tiny_models):
-    return Editor(tiny_models, EditSettings(steps=1))
-
-
-@pytest.fixture(scope="module")
-def small_photo(cat_photo):
-    return cat_photo.resize((160, 106))
 
 
 def sha(image) -> str:

@@ -1,7 +1,6 @@
 """End to end with the tiny preset on a real photo: SAM → CLIP → SD inpainting through the real loaders."""
 import numpy as np
 import pytest
-from PIL import Image
 
 from agent.editor import Editor, EditSettings
 from conftest import changed_pixels

@@ -10,22 +10,11 @@ import pytest
 from PIL import Image
 
 from agent.commands import EditCommand
-from agent.editor import Editor, EditSettings
 from agent.session import Session
 from agent.store import SessionStore, Snapshot, new_session_id
 from agent.version import LogEntry, Step, Version
 from tools.errors import StorageError
 from ui.cli import main
-
-
-@pytest.fixture(scope="module")
-def editor(tiny_models):
-    return Editor(tiny_models, EditSettings(steps=1))
-
-
-@pytest.fixture(scope="module")
-def small_photo(cat_photo):
-    return cat_photo.resize((160, 106))
 
 
 def fake_snapshot(size=(48, 32), *, alpha=False) -> Snapshot:
