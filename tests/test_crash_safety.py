@@ -26,6 +26,7 @@ SCRIPT = """
 import hashlib, json, sys, time
 from pathlib import Path
 import numpy as np
+from agent.editor import Editor, EditSettings
 from agent.session import Session
 from agent.store import SessionStore
 from tools.images import load_image
