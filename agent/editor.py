@@ -110,9 +110,11 @@ class Editor:
     def segments(self, image: Image.Image, settings: EditSettings | None = None, *,
                  fresh: bool = False) -> tuple[list[Segment], float]:
         """All SAM segments of `image`'s working copy, and that copy's scale (working/full)."""
-        settings = settings or self.settings
         work, scale = downscale_for_work(image, SEGMENT_MAX_SIDE)
-        return self.models.segmenter().all_segments(work, settings.points_per_side, fresh=fresh), scale
+        return self._segments_of(work, settings or self.settings, fresh), scale
+
+    def _segments_of(self, work: Image.Image, settings: EditSettings, fresh: bool = False) -> list[Segment]:
+        return self.models.segmenter().all_segments(work, settings.points_per_side, fresh=fresh)
 
     def find(self, image: Image.Image, source: str, *, language: str | None = None,
              settings: EditSettings | None = None, timings: dict | None = None,
@@ -121,29 +123,27 @@ class Editor:
         the working scale. Fills `timings["segment"]`/`["rank"]` when given."""
         source = check_text(source, "source")
         language = language or detect_language(source)
+        settings = settings or self.settings
         timings = timings if timings is not None else {}
         notify = on_progress or (lambda p: None)
         self._load(timings, self.models.segmenter, lambda: self.models.ranker(language))
-        notify(Progress("segment"))
-        start = time.perf_counter()
-        segments, scale = self.segments(image, settings)
-        timings["segment"] = time.perf_counter() - start
-        notify(Progress("rank"))
-        start = time.perf_counter()
-        work = image if scale == 1.0 else downscale_for_work(image, SEGMENT_MAX_SIDE)[0]
-        ranking = rank_segments(work, segments, source, self.models.ranker(language), language=language,
-                                settings=self.rank_settings())
-        timings["rank"] = time.perf_counter() - start
-        settings = settings or self.settings
-        if not ranking.found and self.models.segmenter().is_carried(work, settings.points_per_side):
-            # carried-over segments do not hold the source: segment this version from scratch
+        work, scale = downscale_for_work(image, SEGMENT_MAX_SIDE)  # once per turn: SAM and CLIP share it
+
+        def segment_and_rank(fresh: bool) -> Ranking:
+            notify(Progress("segment"))
             start = time.perf_counter()
-            segments, scale = self.segments(image, settings, fresh=True)
-            timings["segment"] += time.perf_counter() - start
+            segments = self._segments_of(work, settings, fresh)
+            timings["segment"] = timings.get("segment", 0.0) + time.perf_counter() - start
+            notify(Progress("rank"))
             start = time.perf_counter()
             ranking = rank_segments(work, segments, source, self.models.ranker(language), language=language,
                                     settings=self.rank_settings())
-            timings["rank"] += time.perf_counter() - start
+            timings["rank"] = timings.get("rank", 0.0) + time.perf_counter() - start
+            return ranking
+
+        ranking = segment_and_rank(fresh=False)
+        if not ranking.found and self.models.segmenter().is_carried(work, settings.points_per_side):
+            ranking = segment_and_rank(fresh=True)  # the carried segments do not hold the source
         return ranking, scale
 
     def carry_segments(self, before: Image.Image, after: Image.Image, changed: np.ndarray,
@@ -151,8 +151,8 @@ class Editor:
         """Let `after` (an edit of `before` that changed only `changed`, bool HxW full size) reuse
         `before`'s segments outside the change; `edited` (the repainted region) joins them."""
         settings = settings or self.settings
-        work_before, scale = downscale_for_work(before, SEGMENT_MAX_SIDE)
-        work_after = work_before if scale == 1.0 and before is after else downscale_for_work(after, SEGMENT_MAX_SIDE)[0]
+        work_before = downscale_for_work(before, SEGMENT_MAX_SIDE)[0]
+        work_after = downscale_for_work(after, SEGMENT_MAX_SIDE)[0]
         size = work_before.size
         return self.models.segmenter().carry_over(work_before, work_after, resize_mask(changed, size),
                                                   resize_mask(edited, size), settings.points_per_side)
