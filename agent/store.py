@@ -51,8 +51,12 @@ STALE_TEMP_SECONDS = 600  # a temporary file this old was left by a process kill
 
 
 def new_session_id() -> str:
-    """An unguessable id (22 URL-safe characters) that is also the session's folder name."""
-    return secrets.token_urlsafe(16)
+    """An unguessable id (32 hex characters, 128 random bits) that is also the session's folder name.
+
+    Hex, not URL-safe base64: one id in 64 of those starts with "-", which a command line
+    (`--session -Xy…`) takes for an option.
+    """
+    return secrets.token_hex(16)
 
 
 @dataclass(frozen=True, eq=False)

@@ -98,12 +98,16 @@ def test_eight_sessions_at_once_on_shared_models_keep_their_own_pictures_and_his
 def test_session_ids_are_unguessable():
     ids = [new_session_id() for _ in range(3000)]
     assert len(set(ids)) == len(ids)
-    alphabet = set(string.ascii_letters + string.digits + "-_")
-    assert all(len(i) >= 22 and set(i) <= alphabet and SESSION_ID.match(i) for i in ids)
-    counts = Counter(ch for i in ids for ch in i[:21])  # the last character holds only 2 random bits
+    assert all(len(i) == 32 and set(i) <= set(string.hexdigits.lower()) and SESSION_ID.match(i) for i in ids)
+    counts = Counter(ch for i in ids for ch in i)
     total = sum(counts.values())
     bits_per_char = -sum(c / total * math.log2(c / total) for c in counts.values())
-    assert len(counts) == 64 and bits_per_char > 5.95  # ≈ 6 bits × 21 + 2 = 128 bits per id
+    assert len(counts) == 16 and bits_per_char > 3.99  # ≈ 4 bits × 32 = 128 bits per id
+
+
+def test_a_session_id_can_be_typed_after_dash_dash_session():
+    """An id starting with "-" would be taken for an option by `edit-everything run --session <id>`."""
+    assert not any(new_session_id().startswith("-") for _ in range(3000))
 
 
 def test_two_stores_never_share_an_id_and_never_see_each_others_sessions(editor, cat_photo, tmp_path):
