@@ -1,0 +1,112 @@
+"""SAM's automatic mask generation, filtering on SAM's own 256-px mask logits before upsampling.
+
+`segment_anything.SamAutomaticMaskGenerator` upsamples every one of the 3 × points² predicted
+masks to the full image before it filters them (predicted IoU, stability) and removes duplicates
+(box NMS): on a CPU that post-processing of ~3000 full-size logit maps costs as much as a third of
+the mask decoder itself. Here the same steps run on the decoder's low-resolution logits, and only
+the masks that survive (typically 60–150) are upsampled — with SAM's own `postprocess_masks` — and
+checked again at full size with SAM's thresholds, NMS and small-region clean-up. The result matches
+SAM's generator up to the few masks whose stability or box overlap sits right at a threshold.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GeneratedMask:
+    """One automatic mask: `mask` bool HxW (the input image's size)."""
+
+    mask: np.ndarray
+    predicted_iou: float
+    stability: float
+
+
+def point_grid(points_per_side: int, width: int, height: int) -> np.ndarray:
+    """SAM's point grid: points_per_side² (x, y) pixel centres, float N×2."""
+    from segment_anything.utils.amg import build_point_grid
+
+    return build_point_grid(points_per_side) * np.array([[width, height]])
+
+
+def generate_masks(predictor, image: np.ndarray, *, points_per_side: int, points_per_batch: int,
+                   pred_iou_thresh: float, stability_score_thresh: float, min_mask_region_area: int,
+                   box_nms_thresh: float = 0.7, stability_score_offset: float = 1.0,
+                   precision=contextlib.nullcontext) -> list[GeneratedMask]:
+    """Every mask SAM's automatic generator keeps for `image` (HxWx3 uint8), same settings as
+    `SamAutomaticMaskGenerator` (one crop layer). `predictor`: a `SamPredictor`; its embedding of
+    `image` is computed or reused by `predictor.set_image`. `precision`: a context manager factory
+    the SAM forward passes run under (e.g. bf16 autocast)."""
+    import torch
+    from segment_anything.automatic_mask_generator import SamAutomaticMaskGenerator
+    from segment_anything.utils.amg import (MaskData, batched_mask_to_box, calculate_stability_score,
+                                            mask_to_rle_pytorch, rle_to_mask)
+    from torchvision.ops.boxes import batched_nms
+
+    sam = predictor.model
+    height, width = image.shape[:2]
+    with precision():
+        predictor.set_image(image)
+    input_h, input_w = predictor.input_size
+    low_size = sam.prompt_encoder.mask_input_size  # (256, 256) for the padded img_size² input
+    valid_h = -(-input_h * low_size[0] // sam.image_encoder.img_size)
+    valid_w = -(-input_w * low_size[1] // sam.image_encoder.img_size)
+    to_image = torch.tensor([width / valid_w, height / valid_h] * 2)
+    threshold = sam.mask_threshold
+
+    kept_logits, kept_iou, kept_stability, kept_boxes = [], [], [], []
+    grid = point_grid(points_per_side, width, height)
+    for start in range(0, len(grid), points_per_batch):
+        points = grid[start:start + points_per_batch]
+        coords = torch.as_tensor(predictor.transform.apply_coords(points, (height, width)),
+                                 dtype=torch.float32, device=predictor.device)
+        labels = torch.ones(len(points), dtype=torch.int, device=predictor.device)
+        with precision():
+            sparse, dense = sam.prompt_encoder(points=(coords[:, None], labels[:, None]), boxes=None, masks=None)
+            logits, iou = sam.mask_decoder(
+                image_embeddings=predictor.features, image_pe=sam.prompt_encoder.get_dense_pe(),
+                sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=True)
+        logits = logits.flatten(0, 1).float().cpu()
+        iou = iou.flatten(0, 1).float().cpu()
+        keep = iou > pred_iou_thresh if pred_iou_thresh > 0 else slice(None)  # as SAM: 0 filters nothing
+        logits, iou = logits[keep], iou[keep]
+        visible = logits[:, :valid_h, :valid_w]
+        stability = calculate_stability_score(visible, threshold, stability_score_offset)
+        keep = stability >= stability_score_thresh if stability_score_thresh > 0 else slice(None)
+        logits, iou, stability, visible = logits[keep], iou[keep], stability[keep], visible[keep]
+        if len(logits) == 0:
+            continue
+        boxes = batched_mask_to_box(visible > threshold).float()
+        boxes[:, 2:] += 1  # inclusive low-res pixels → exclusive edges
+        boxes = boxes * to_image
+        keep = batched_nms(boxes, iou, torch.zeros(len(boxes)), iou_threshold=box_nms_thresh)
+        kept_logits.append(logits[keep])
+        kept_iou.append(iou[keep])
+        kept_stability.append(stability[keep])
+        kept_boxes.append(boxes[keep])
+    if not kept_logits:
+        return []
+
+    logits, iou = torch.cat(kept_logits), torch.cat(kept_iou)
+    keep = batched_nms(torch.cat(kept_boxes), iou, torch.zeros(len(iou)), iou_threshold=box_nms_thresh)
+    logits, iou = logits[keep], iou[keep]
+
+    # full size for the survivors only, then SAM's own checks on the full-size logits
+    full = torch.cat([sam.postprocess_masks(chunk[:, None], predictor.input_size, predictor.original_size)[:, 0]
+                      for chunk in logits.split(16)])
+    stability = calculate_stability_score(full, threshold, stability_score_offset)
+    keep = stability >= stability_score_thresh if stability_score_thresh > 0 else slice(None)
+    masks, iou, stability = full[keep] > threshold, iou[keep], stability[keep]
+    if len(masks) == 0:
+        return []
+    boxes = batched_mask_to_box(masks)
+    keep = batched_nms(boxes.float(), iou, torch.zeros(len(iou)), iou_threshold=box_nms_thresh)
+    data = MaskData(rles=mask_to_rle_pytorch(masks[keep]), boxes=boxes[keep], iou_preds=iou[keep],
+                    stability_score=stability[keep])
+    if min_mask_region_area > 0:
+        data = SamAutomaticMaskGenerator.postprocess_small_regions(data, min_mask_region_area, box_nms_thresh)
+    return [GeneratedMask(rle_to_mask(rle), float(p), float(s))
+            for rle, p, s in zip(data["rles"], data["iou_preds"], data["stability_score"])]
