@@ -1,7 +1,7 @@
 """Repaint a masked region with Stable Diffusion inpainting, working on a crop window.
 
-The mask is dilated, a window around it (plus context) is cut out and resized so its short side is
-the working size (512 for real models; aspect kept, multiples of 8), diffusers repaints it, and the
+The mask is dilated, a square window around it (plus context) is cut out and resized so its short
+side is the working size (512 for real models; aspect kept, multiples of 8), diffusers repaints it, and the
 result is resized back and pasted with an inward-feathered edge. Every pixel outside the returned
 `changed` mask is byte-identical to the input.
 """
@@ -85,14 +85,22 @@ def edge_sizes(image: Image.Image, settings: InpaintSettings) -> tuple[int, int]
 
 
 def crop_window(mask: np.ndarray, context: float) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1): the mask's box grown by `context` × its longer side, clipped to the image."""
+    """(x0, y0, x1, y1): a square around the mask's box grown by `context` × its longer side, moved
+    to lie inside the image; narrower than square only where the image itself is.
+
+    Square because SD-1.5 was trained on 512×512: a square window works at exactly that size and
+    gives a narrow object context on all sides.
+    """
     h, w = mask.shape
     box = box_of(mask)
     if box is None:
         raise BadInputError("The region to edit is empty.", zh="要编辑的区域是空的。")
     x0, y0, x1, y1 = box
-    grow = int(round(context * max(x1 - x0, y1 - y0))) + 8
-    return max(0, x0 - grow), max(0, y0 - grow), min(w, x1 + grow), min(h, y1 + grow)
+    side = max(x1 - x0, y1 - y0) + 2 * (int(round(context * max(x1 - x0, y1 - y0))) + 8)
+    width, height = min(side, w), min(side, h)
+    left = min(max(0, (x0 + x1 - width) // 2), w - width)
+    top = min(max(0, (y0 + y1 - height) // 2), h - height)
+    return left, top, left + width, top + height
 
 
 def work_dimensions(window_w: int, window_h: int, settings: InpaintSettings) -> tuple[int, int]:
