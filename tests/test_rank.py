@@ -80,3 +80,23 @@ def test_background_is_everything_outside_the_salient_objects():
     mask = ranking.best.mask
     assert not (mask & red.mask).any() and not (mask & blue.mask).any()
     assert mask.sum() == 120 * 200 - red.area - blue.area
+
+
+def test_a_crop_untouched_by_an_edit_is_not_encoded_again(tiny_models, cat_photo):
+    """CLIP (here the tiny one) caches crop features by content: a second source on the same picture,
+    or a picture edited elsewhere, encodes only the crops whose pixels changed."""
+    scorer = tiny_models.ranker("en")
+    image = cat_photo.resize((200, 132))
+    left, right = np.zeros((132, 200), bool), np.zeros((132, 200), bool)
+    left[:, :60], right[40:100, 140:190] = True, True
+    segments = [Segment.from_mask(left), Segment.from_mask(right)]
+    first = rank_segments(image, segments, "cat", scorer)
+    encoded = scorer.crops_encoded
+    rank_segments(image, segments, "dog", scorer)
+    assert scorer.crops_encoded == encoded, "the same crops were encoded again for another source"
+    edited = np.asarray(image).copy()
+    edited[50:90, 150:180] = (0, 200, 0)
+    after = rank_segments(Image.fromarray(edited), segments, "cat", scorer)
+    assert scorer.crops_encoded == encoded + 1, "only the edited segment's crop is new"
+    score = {id(c.segment): c.similarity for c in first.candidates}
+    assert next(c.similarity for c in after.candidates if c.segment is segments[0]) == score[id(segments[0])]

@@ -8,6 +8,9 @@ are not candidates. The best candidate below the threshold means "not found".
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
@@ -168,6 +171,13 @@ def rank_background(image: Image.Image, segments: Sequence[Segment], scorer: Seg
                    crops_scored=len(usable))
 
 
+def crop_key(crop: Image.Image) -> bytes:
+    """A content digest of a PIL image: equal pixels, equal key."""
+    digest = hashlib.blake2b(f"{crop.mode}{crop.size}".encode(), digest_size=16)
+    digest.update(crop.tobytes())
+    return digest.digest()
+
+
 def _normalised(features) -> np.ndarray:
     features = features.float()
     features = features / features.norm(dim=-1, keepdim=True).clamp_min(1e-8)
@@ -175,24 +185,49 @@ def _normalised(features) -> np.ndarray:
 
 
 class ClipScorer:
-    """openai/transformers CLIP (English). Text features are cached per text."""
+    """openai/transformers CLIP (English). Text features are cached per text, image features per
+    crop content (a segment untouched by the last edit is not encoded again on the next turn)."""
+
+    cache_size = 4096  # crops; 4096 × 768 floats ≈ 12 MB
 
     def __init__(self, model, processor, *, model_id: str = ""):
         self.model, self.processor, self.model_id = model, processor, model_id
         self._texts: dict[str, np.ndarray] = {}
+        self._crops: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._crops_lock = threading.Lock()
         self.image_batches = 0
+        self.crops_encoded = 0
 
     @property
     def device(self):
         return next(self.model.parameters()).device
 
     def image_features(self, crops: Sequence[Image.Image]) -> np.ndarray:
+        """crops: PIL RGB → N×D, rows L2-normalised; crops seen before come from the cache."""
+        keys = [crop_key(crop) for crop in crops]
+        with self._crops_lock:
+            known = {k: self._crops[k] for k in keys if k in self._crops}
+        unseen: dict[bytes, Image.Image] = {}
+        for key, crop in zip(keys, crops):
+            if key not in known:
+                unseen.setdefault(key, crop)
+        if unseen:
+            features = self._encode_images(list(unseen.values()))
+            self.image_batches += 1
+            self.crops_encoded += len(unseen)
+            with self._crops_lock:
+                for key, row in zip(unseen, features):
+                    known[key] = self._crops[key] = row
+                while len(self._crops) > self.cache_size:
+                    self._crops.popitem(last=False)
+        return np.stack([known[k] for k in keys])
+
+    def _encode_images(self, crops: Sequence[Image.Image]) -> np.ndarray:
         import torch
 
         pixels = self.processor(images=list(crops), return_tensors="pt")["pixel_values"]
         with torch.inference_mode():
             out = self.model.get_image_features(pixel_values=pixels.to(self.device, self.model.dtype))
-        self.image_batches += 1
         return _normalised(getattr(out, "pooler_output", out))
 
     def text_features(self, texts: Sequence[str]) -> np.ndarray:
@@ -216,13 +251,12 @@ class CnClipScorer(ClipScorer):
         super().__init__(model, None, model_id=model_id)
         self.transform = transform
 
-    def image_features(self, crops: Sequence[Image.Image]) -> np.ndarray:
+    def _encode_images(self, crops: Sequence[Image.Image]) -> np.ndarray:
         import torch
 
         pixels = torch.stack([self.transform(c) for c in crops]).to(self.device)
         with torch.inference_mode():
             features = self.model.encode_image(pixels)
-        self.image_batches += 1
         return _normalised(features)
 
     def text_features(self, texts: Sequence[str]) -> np.ndarray:
