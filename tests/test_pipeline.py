@@ -114,3 +114,38 @@ def test_after_an_edit_the_next_turn_reuses_segments_outside_the_change(editor, 
     ranking, _ = editor.find(first.image, "狗")
     assert segmenter.is_carried(first.image) and segmenter.encoder_calls == calls
     assert ranking.found and any((c.mask & first.mask).any() for c in ranking.candidates)
+
+
+def test_sd_repaints_a_square_window_around_the_object(editor, cat_photo):
+    result = editor.edit(cat_photo, source="cat", target="dog")
+    x0, y0, x1, y1 = result.window
+    square_or_as_large_as_the_picture = x1 - x0 == y1 - y0 or cat_photo.height == y1 - y0 < x1 - x0
+    assert square_or_as_large_as_the_picture, result.window
+    ys, xs = np.nonzero(result.mask)
+    assert x0 <= xs.min() and xs.max() < x1 and y0 <= ys.min() and ys.max() < y1
+
+
+@pytest.mark.parametrize("mask_box, image_size, expect", [
+    ((180, 120, 240, 160), (451, 300), "centred square"),   # room all round
+    ((0, 10, 50, 40), (451, 300), "square in the corner"),  # at the corner: the square moves inside
+    ((100, 10, 400, 40), (800, 600), "square at the top"),  # a wide object: square, context above/below
+    ((300, 0, 340, 20), (1000, 30), "as tall as the strip"),  # a strip of a picture: the strip's height
+])
+def test_the_crop_window_is_a_square_around_the_mask_inside_the_picture(mask_box, image_size, expect):
+    from tools.inpaint import crop_window
+
+    width, height = image_size
+    mask = np.zeros((height, width), bool)
+    x0, y0, x1, y1 = mask_box
+    mask[y0:y1, x0:x1] = True
+    left, top, right, bottom = crop_window(mask, context=0.3)
+    assert 0 <= left <= x0 and x1 <= right <= width and 0 <= top <= y0 and y1 <= bottom <= height
+    margin = 0.3 * max(x1 - x0, y1 - y0)
+    if expect == "as tall as the strip":
+        assert (top, bottom) == (0, height) and right - left > height
+    else:
+        assert right - left == bottom - top >= max(x1 - x0, y1 - y0) + 2 * margin
+    if expect == "centred square":
+        assert abs((left + right) - (x0 + x1)) <= 1 and abs((top + bottom) - (y0 + y1)) <= 1
+    if expect == "square in the corner":
+        assert (left, top) == (0, 0)

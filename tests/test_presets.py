@@ -67,3 +67,42 @@ def test_models_are_loaded_once_and_shared(tiny_models):
 def test_device_auto_picks_the_cpu_here_and_keeps_explicit_choices():
     assert resolve_device("auto") in {"cpu", "cuda", "mps"}
     assert resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.parametrize("value, reason", [("fp8", "Unknown precision 'fp8'"), ("fp16", "fp16 needs a GPU")])
+def test_a_precision_this_machine_cannot_run_is_refused_before_loading(monkeypatch, model_cache, value, reason):
+    monkeypatch.setenv("EDIT_EVERYTHING_PRECISION", value)
+    with pytest.raises(BadInputError) as caught:
+        load_models("tiny", device="cpu")
+    assert reason in caught.value.message and "\n" not in caught.value.message
+
+
+def test_real_presets_pick_the_fastest_precision_the_device_runs_well():
+    import torch
+
+    from tools.models import cpu_has_native_bf16, dtype_for
+
+    assert dtype_for("cuda") == torch.float16
+    assert dtype_for("mps") == torch.float32
+    assert dtype_for("cpu") == (torch.bfloat16 if cpu_has_native_bf16() else torch.float32)
+    assert dtype_for("cpu", "fp32") == torch.float32 and get_preset("tiny").precision == "fp32"
+    assert get_preset("auto").precision == "auto"
+
+
+def test_an_edit_in_bf16_changes_only_its_mask(monkeypatch, model_cache, cat_photo):
+    """bf16 (the real presets' choice on a CPU with bf16 instructions) through SAM, point prompts and SD."""
+    import numpy as np
+    import torch
+
+    from agent.editor import Editor, EditSettings
+    from conftest import changed_pixels
+
+    monkeypatch.setenv("EDIT_EVERYTHING_PRECISION", "bf16")
+    models = load_models("tiny", device="cpu")
+    photo = cat_photo.resize((240, 160))
+    result = Editor(models, EditSettings(steps=1)).edit(photo, source="cat", target="dog")
+    assert models.segmenter().dtype == torch.bfloat16 and models.inpainter("en").pipe.unet.dtype == torch.bfloat16
+    changed = changed_pixels(photo, result.image)
+    assert changed.any() and not (changed & ~result.mask).any()
+    point = models.segmenter().segment_point(photo, (120, 80))
+    assert point.mask.shape == (160, 240) and np.isfinite(point.predicted_iou)

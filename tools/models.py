@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import threading
 from dataclasses import dataclass, field
 from functools import partial
@@ -46,11 +47,40 @@ def resolve_device(device: str = "auto") -> str:
     return "cpu"
 
 
-def dtype_for(device: str):
-    """float16 on CUDA (fast, half the memory), float32 elsewhere (CPU fp16 is slow or unsupported)."""
+PRECISION_ENV = "EDIT_EVERYTHING_PRECISION"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def cpu_has_native_bf16() -> bool:
+    """True on a CPU with bf16 instructions (AVX512-BF16 or AMX), where bf16 runs ~2–4× fp32."""
     import torch
 
-    return torch.float16 if device.startswith("cuda") else torch.float32
+    checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
+    return any(check is not None and check() for check in checks)
+
+
+def dtype_for(device: str, precision: str = "auto"):
+    """The dtype SAM and Stable Diffusion compute in on `device`.
+
+    `precision`: "auto" is float16 on CUDA,
+    bfloat16 on a CPU with native bf16 instructions, float32 elsewhere (MPS, older CPUs; CPU fp16
+    is slow or unsupported). "fp32", "bf16" or "fp16" force one (fp16 needs a GPU). CLIP ranking
+    always stays float32: its scores are compared against a calibrated threshold.
+    """
+    import torch
+
+    name = (precision or "auto").strip().lower()
+    if name not in PRECISIONS:
+        raise BadInputError(f"Unknown precision '{name}': use {', '.join(PRECISIONS)} ({PRECISION_ENV}).",
+                            zh=f"未知的精度“{name}”：可选 {', '.join(PRECISIONS)}（{PRECISION_ENV}）。")
+    on_cpu = device.startswith("cpu")
+    if name == "fp16" and on_cpu:
+        raise BadInputError("fp16 needs a GPU; on a CPU use bf16 or fp32.", zh="fp16 需要 GPU；CPU 上请用 bf16 或 fp32。")
+    if name == "auto":
+        if device.startswith("cuda"):
+            return torch.float16
+        return torch.bfloat16 if on_cpu and cpu_has_native_bf16() else torch.float32
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
 
 
 def quiet_libraries() -> None:
@@ -208,13 +238,13 @@ def cn_clip_model(checkpoint: Path, structure: str):
 
 
 # ------------------------------------------------------------------------------------ diffusers
-def load_inpaint_pipeline(component: str, source: str, device: str):
+def load_inpaint_pipeline(component: str, source: str, device: str, dtype=None):
     """A diffusers `StableDiffusionInpaintPipeline` (9-channel inpaint UNet or 4-channel text-to-image
     UNet, which the pipeline handles by latent blending), safety checker off, progress bar off."""
     from diffusers import StableDiffusionInpaintPipeline
 
     pipe = from_hub(component, source, lambda local_files_only: StableDiffusionInpaintPipeline.from_pretrained(
-        source, dtype=dtype_for(device), safety_checker=None, feature_extractor=None,
+        source, dtype=dtype or dtype_for(device), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False, local_files_only=local_files_only))
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
@@ -236,6 +266,11 @@ class Models:
                 self._loaded[key] = build()
             return self._loaded[key]
 
+    @property
+    def dtype(self):
+        """What SAM and SD compute in: $EDIT_EVERYTHING_PRECISION, else the preset's precision."""
+        return dtype_for(self.device, os.environ.get(PRECISION_ENV) or self.preset.precision)
+
     def model_id(self, component: str) -> str:
         """The Hub id or local path behind `component` ("sam", "clip_zh", "sd_en", ...)."""
         return self.preset.sources[component]
@@ -252,7 +287,7 @@ class Models:
 
         def build():
             sam = load_sam(self.preset.sources["sam"], self.preset.sam_variant, self.device)
-            return Segmenter(sam, model_id=self.preset.sources["sam"], auto=self.preset.auto)
+            return Segmenter(sam, model_id=self.preset.sources["sam"], auto=self.preset.auto, dtype=self.dtype)
 
         return self._once("sam", build)
 
@@ -277,7 +312,7 @@ class Models:
         component = self.inpainter_component(language)
         source = self.preset.sources[component]
         return self._once(component, lambda: Inpainter(
-            load_inpaint_pipeline(component, source, self.device), model_id=source))
+            load_inpaint_pipeline(component, source, self.device, self.dtype), model_id=source))
 
 
 def load_models(preset: str | Preset = "auto", *, device: str = "auto",
@@ -294,4 +329,6 @@ def load_models(preset: str | Preset = "auto", *, device: str = "auto",
     for component, source in preset.sources.items():  # a wrong path is reported before any work
         if looks_local(source) and not Path(source).expanduser().exists():
             raise unavailable(component, source, "no such file or folder")
-    return Models(preset=preset, device=resolve_device(device))
+    models = Models(preset=preset, device=resolve_device(device))
+    _ = models.dtype  # a bad $EDIT_EVERYTHING_PRECISION is reported now, not in the middle of a turn
+    return models

@@ -78,6 +78,9 @@ class Preset:
     # short side of the crop window SD works on
     work_size: int = 512
     auto: AutoSettings = AutoSettings()
+    # what SAM and SD compute in (tools.models.dtype_for): "auto" = fp16 on CUDA, bf16 on a CPU with
+    # native bf16, else fp32; the tiny preset stays fp32 (bf16 makes its tiny convolutions slower)
+    precision: str = "auto"
 
 
 REAL_SOURCES = {
@@ -125,7 +128,7 @@ def get_preset(name: str, overrides: dict[str, str] | None = None) -> Preset:
         preset = _real("en", {"zh": "clip_en", "en": "clip_en"}, {"zh": "sd_en", "en": "sd_en"})
     elif name == "tiny":
         preset = Preset(name="tiny", sources=tiny_sources(cache_dir()), sam_variant="tiny",
-                        tiny=True, not_found_below=0.0, max_area_fraction=1.0, work_size=128,
+                        tiny=True, not_found_below=0.0, max_area_fraction=1.0, work_size=128, precision="fp32",
                         auto=AutoSettings(points_per_side=8, pred_iou_thresh=0.0,
                                           stability_score_thresh=0.0, min_mask_region_area=0))
     else:

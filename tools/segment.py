@@ -5,6 +5,7 @@ the automatic generator and the point/box predictor (`Segmenter.encoder_calls` c
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from tools import amg
 from tools.errors import BadInputError
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; x1/y1 exclusive
@@ -78,10 +80,13 @@ def as_array(image: Image.Image | np.ndarray) -> np.ndarray:
 class Segmenter:
     """SAM behind one lock, with embeddings and automatic segments cached per image content.
 
-    sam: a `segment_anything.modeling.Sam` (any size), already on its device.
+    sam: a `segment_anything.modeling.Sam` (any size), already on its device. `dtype`: what its
+    forward passes compute in (autocast; None or float32 = as loaded), e.g. torch.bfloat16 on a CPU
+    with native bf16.
     """
 
-    def __init__(self, sam, *, model_id: str = "", auto: AutoSettings = AutoSettings(), cache_size: int = 4):
+    def __init__(self, sam, *, model_id: str = "", auto: AutoSettings = AutoSettings(), cache_size: int = 4,
+                 dtype=None):
         from segment_anything import SamPredictor
 
         segmenter = self
@@ -104,6 +109,7 @@ class Segmenter:
 
         self.sam = sam
         self.model_id = model_id
+        self.dtype = dtype
         self.auto = auto
         self.encoder_calls = 0
         self._embeddings: OrderedDict[str, tuple] = OrderedDict()
@@ -113,11 +119,20 @@ class Segmenter:
         self._predictor = CachingPredictor(sam)
         self._lock = threading.RLock()
 
-    def embed(self, image: Image.Image | np.ndarray) -> None:
-        """Compute (or reuse) the SAM embedding of `image` (PIL RGB or HxWx3 uint8)."""
+    def _precision(self):
+        """The context SAM's forward passes run in: inference mode, autocast to `dtype` if set."""
         import torch
 
-        with self._lock, torch.inference_mode():
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        if self.dtype is not None and self.dtype != torch.float32:
+            device = next(self.sam.parameters()).device.type
+            stack.enter_context(torch.autocast(device, dtype=self.dtype))
+        return stack
+
+    def embed(self, image: Image.Image | np.ndarray) -> None:
+        """Compute (or reuse) the SAM embedding of `image` (PIL RGB or HxWx3 uint8)."""
+        with self._lock, self._precision():
             self._predictor.set_image(as_array(image))
 
     def all_segments(self, image: Image.Image | np.ndarray, points_per_side: int | None = None, *,
@@ -127,9 +142,6 @@ class Segmenter:
         Segments carried over from an earlier version (see `carry_over`) are returned as they are
         unless `fresh`, which runs the generator on this image.
         """
-        import torch
-        from segment_anything import SamAutomaticMaskGenerator
-
         array = as_array(image)
         settings = self.auto
         points = points_per_side or settings.points_per_side
@@ -139,16 +151,11 @@ class Segmenter:
                 self._segments.move_to_end(key)
                 return self._segments[key]
             self._carried.discard(key)
-            generator = SamAutomaticMaskGenerator(
-                self.sam, points_per_side=points, points_per_batch=settings.points_per_batch,
-                pred_iou_thresh=settings.pred_iou_thresh,
-                stability_score_thresh=settings.stability_score_thresh,
-                min_mask_region_area=settings.min_mask_region_area)
-            generator.predictor = self._predictor
-            with torch.inference_mode():
-                records = generator.generate(array)
-            segments = [Segment.from_mask(r["segmentation"], r["predicted_iou"], r["stability_score"])
-                        for r in records]
+            generated = amg.generate_masks(
+                self._predictor, array, points_per_side=points, points_per_batch=settings.points_per_batch,
+                pred_iou_thresh=settings.pred_iou_thresh, stability_score_thresh=settings.stability_score_thresh,
+                min_mask_region_area=settings.min_mask_region_area, precision=self._precision)
+            segments = [Segment.from_mask(g.mask, g.predicted_iou, g.stability) for g in generated]
             segments = [s for s in segments if s.area > 0]
             segments.sort(key=lambda s: -s.area)
             self._remember(key, segments)
@@ -209,11 +216,27 @@ class Segmenter:
                                 zh=f"框 {tuple(box)} 没有框住图片（{w}×{h}）的任何部分。")
         return self._predict(array, box=np.array([x0, y0, x1, y1], dtype=np.float32), multimask_output=False)
 
-    def _predict(self, array: np.ndarray, **prompt) -> Segment:
+    def _predict(self, array: np.ndarray, point_coords: np.ndarray | None = None,
+                 point_labels: np.ndarray | None = None, box: np.ndarray | None = None,
+                 multimask_output: bool = True) -> Segment:
+        """SAM's best mask for a point (coords N×2, labels N) or a box (4,) prompt on `array`."""
         import torch
 
-        with self._lock, torch.inference_mode():
-            self._predictor.set_image(array)
-            masks, scores, _ = self._predictor.predict(**prompt)
+        predictor = self._predictor
+        size = array.shape[:2]
+        coords = labels = boxes = None
+        with self._lock, self._precision():
+            predictor.set_image(array)
+            if point_coords is not None:
+                coords = torch.as_tensor(predictor.transform.apply_coords(point_coords, size),
+                                         dtype=torch.float32, device=predictor.device)[None]
+                labels = torch.as_tensor(point_labels, dtype=torch.int, device=predictor.device)[None]
+            if box is not None:
+                boxes = torch.as_tensor(predictor.transform.apply_boxes(box[None], size),
+                                        dtype=torch.float32, device=predictor.device)
+            logits, scores, _ = predictor.predict_torch(coords, labels, boxes, multimask_output=multimask_output,
+                                                        return_logits=True)
+        masks = (logits[0].float() > self.sam.mask_threshold).cpu().numpy()  # bf16 has no numpy dtype
+        scores = scores[0].float().cpu().numpy()
         best = int(np.argmax(scores))
         return Segment.from_mask(masks[best], predicted_iou=float(scores[best]))
