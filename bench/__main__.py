@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> dict:
     from bench import report
     from bench.baseline import SeedStyle
     from bench.ours import Ours, bench_preset
-    from bench.probes import ForwardTimer, RealisticSegments, realistic_generation, watch_components
+    from bench.probes import (ForwardTimer, RealisticSegments, realistic_generation, watch_components,
+                              watch_pipe)
     from bench.real_models import build_real, build_tiny
     from bench.workload import photo, session
 
@@ -91,6 +92,9 @@ def run(args: argparse.Namespace) -> dict:
 
     with realistic_generation(realistic):
         ours = Ours(components, preset, steps=args.steps)
+        if ours.pipe is not components.pipe:  # ours' SD in the product's precision is its own copy
+            watch_pipe(timer, ours.pipe)
+        record["precision"] = {"ours": ours.precision, "seed-style": "float32"}
         # the seed's fixed SD size: 512 for real SD-1.5 (the preset's work size), 128 for the tiny one
         baseline = _CountingEncodes(SeedStyle(components, preset.auto, steps=args.steps, size=preset.work_size),
                                     timer)

@@ -20,17 +20,25 @@ from bench.workload import Turn, pick
 
 
 def build_models(components, preset):
-    """A `Models` for `preset` with its shared models already loaded (the benchmark's modules)."""
+    """A `Models` for `preset` with its shared models already loaded (the benchmark's modules), in
+    the precision the product picks for this CPU (`Models.dtype`; bf16 where the CPU has native
+    bf16): SAM under autocast, SD as a converted copy (the seed-style mode keeps float32)."""
+    import copy
+
+    import torch
+
     from tools.inpaint import Inpainter
     from tools.models import Models
     from tools.rank import ClipScorer
     from tools.segment import Segmenter
 
     models = Models(preset=preset, device="cpu")
-    models._loaded["sam"] = Segmenter(components.sam, model_id=preset.sources["sam"], auto=preset.auto)
+    dtype = models.dtype
+    pipe = components.pipe if dtype == torch.float32 else copy.deepcopy(components.pipe).to(dtype=dtype)
+    models._loaded["sam"] = Segmenter(components.sam, model_id=preset.sources["sam"], auto=preset.auto, dtype=dtype)
     models._loaded[models.ranker_component("en")] = ClipScorer(
         components.clip_model, components.clip_processor, model_id=preset.sources["clip_en"])
-    models._loaded[models.inpainter_component("en")] = Inpainter(components.pipe, model_id=preset.sources["sd_en"])
+    models._loaded[models.inpainter_component("en")] = Inpainter(pipe, model_id=preset.sources["sd_en"])
     return models
 
 
@@ -87,6 +95,15 @@ class Ours:
     @property
     def segmenter(self):
         return self.models.segmenter()
+
+    @property
+    def pipe(self):
+        return self.models.inpainter("en").pipe
+
+    @property
+    def precision(self) -> str:
+        """The dtype SAM and SD compute in (CLIP stays float32)."""
+        return str(self.segmenter.dtype).removeprefix("torch.")
 
     def turn(self, image: Image.Image, turn: Turn) -> tuple[Image.Image, dict]:
         from agent.editor import SEGMENT_MAX_SIDE

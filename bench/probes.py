@@ -6,9 +6,10 @@ can say how much of its wall time is spent inside the models.
 `RealisticSegments` makes random-weight SAM behave like trained SAM on a photo *in count*: the
 image encoder, prompt encoder and mask decoder all run for real (their cost is what we measure),
 but the decoder's outputs are replaced by the logits of a fixed superpixel map of the image being
-segmented (SLIC, ~60 regions), and its IoU predictions by 0.95. SAM's automatic generator then
-does all of its own post-processing (upsampling, stability, thresholds, NMS, small-region clean-up)
-and returns about 60 segments, each a plausible region of the photo. Both benchmark modes use it.
+segmented (SLIC, ~60 regions), and its IoU predictions by 0.95. The automatic generator (SAM's in
+seed-style, `tools.amg`'s in ours) then does all of its own post-processing (upsampling,
+stability, thresholds, NMS, small-region clean-up) and returns about 60 segments, each a plausible
+region of the photo. Both benchmark modes use it.
 """
 from __future__ import annotations
 
@@ -69,6 +70,11 @@ def watch_components(timer: ForwardTimer, sam, clip_model, pipe) -> None:
     timer.watch("clip_vision", clip_model.visual_projection)
     timer.watch("clip_text", clip_model.text_model)
     timer.watch("clip_text", clip_model.text_projection)
+    watch_pipe(timer, pipe)
+
+
+def watch_pipe(timer: ForwardTimer, pipe) -> None:
+    """Hook an SD inpainting pipeline's UNet, text encoder and VAE."""
     timer.watch("sd_unet", pipe.unet)
     timer.watch("sd_text_encoder", pipe.text_encoder)
     # the pipeline calls vae.encode()/vae.decode(), not forward(): watch their submodules
@@ -140,17 +146,25 @@ class RealisticSegments:
 
 @contextlib.contextmanager
 def realistic_generation(realistic: RealisticSegments):
-    """While active, every `SamAutomaticMaskGenerator.generate(image)` first maps `image`'s regions."""
+    """While active, every automatic generation — SAM's `SamAutomaticMaskGenerator.generate(image)`
+    (seed-style) and the product's `tools.amg.generate_masks(predictor, image)` (ours) — first maps
+    `image`'s regions."""
     from segment_anything import SamAutomaticMaskGenerator
 
-    original = SamAutomaticMaskGenerator.generate
+    from tools import amg
+
+    original_generate, original_masks = SamAutomaticMaskGenerator.generate, amg.generate_masks
 
     def generate(self, image, *args, **kwargs):
         realistic.set_image(np.asarray(image))
-        return original(self, image, *args, **kwargs)
+        return original_generate(self, image, *args, **kwargs)
 
-    SamAutomaticMaskGenerator.generate = generate
+    def generate_masks(predictor, image, **kwargs):
+        realistic.set_image(np.asarray(image))
+        return original_masks(predictor, image, **kwargs)
+
+    SamAutomaticMaskGenerator.generate, amg.generate_masks = generate, generate_masks
     try:
         yield
     finally:
-        SamAutomaticMaskGenerator.generate = original
+        SamAutomaticMaskGenerator.generate, amg.generate_masks = original_generate, original_masks

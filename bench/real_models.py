@@ -91,14 +91,16 @@ def _clip(name: str, tokenizer_dir: Path):
     return model, CLIPProcessor(image_processor=images, tokenizer=tokenizer)
 
 
-def _sd(tokenizer_dir: Path):
+def _sd(tokenizer_dir: Path, *, chinese: bool = False):
+    """SD-1.5-inpainting's shapes (9-channel UNet, CLIP text encoder), or with `chinese` Taiyi's
+    (SD-1.4's 4-channel UNet, run by latent blending, and a 12-layer BERT text encoder)."""
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
     from tools.tiny_models import clip_tokenizer
 
     unet = UNet2DConditionModel(
-        sample_size=64, in_channels=9, out_channels=4, layers_per_block=2,
+        sample_size=64, in_channels=4 if chinese else 9, out_channels=4, layers_per_block=2,
         block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
         down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
         up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"))
@@ -106,12 +108,21 @@ def _sd(tokenizer_dir: Path):
         in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, sample_size=512,
         block_out_channels=(128, 256, 512, 512),
         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
-    tokenizer = clip_tokenizer(tokenizer_dir)
-    vocab = len(tokenizer)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=vocab, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-        num_attention_heads=12, max_position_embeddings=77, hidden_act="quick_gelu",
-        bos_token_id=vocab - 2, eos_token_id=vocab - 1, pad_token_id=vocab - 1))
+    if chinese:
+        from transformers import BertConfig, BertModel
+
+        from tools.tiny_models import chinese_tokenizer
+
+        tokenizer = chinese_tokenizer(tokenizer_dir)
+        text_encoder = BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=768, intermediate_size=3072,
+                                            num_hidden_layers=12, num_attention_heads=12), add_pooling_layer=False)
+    else:
+        tokenizer = clip_tokenizer(tokenizer_dir)
+        vocab = len(tokenizer)
+        text_encoder = CLIPTextModel(CLIPTextConfig(
+            vocab_size=vocab, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+            num_attention_heads=12, max_position_embeddings=77, hidden_act="quick_gelu",
+            bos_token_id=vocab - 2, eos_token_id=vocab - 1, pad_token_id=vocab - 1))
     # SD-1.5-inpainting's own scheduler configuration
     scheduler = PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                               skip_prk_steps=True, set_alpha_to_one=False, steps_offset=1)

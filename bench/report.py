@@ -106,6 +106,8 @@ def summary(record: dict) -> str:
         f"segments per turn: seed-style {[t['segments'] for t in record['modes']['seed-style']['turns']]}, "
         f"ours {[t['segments'] for t in record['modes']['ours']['turns']]}",
         f"models: {', '.join(record['models'].values())}",
+        f"precision of SAM and SD: ours {record['precision']['ours']} (the product's choice for this CPU; "
+        f"CLIP float32), seed-style {record['precision']['seed-style']}",
         f"loading (built once): {record['load_seconds_total']:.1f} s "
         + "(" + ", ".join(f"{k} {v:.1f} s" for k, v in record["load_seconds"].items()) + ")",
         f"second instruction on the same version: segment {record['same_version']['segment_seconds']:.3f} s, "

@@ -161,15 +161,21 @@ def build_sd(folder: Path, *, chinese: bool) -> None:
     shutil.rmtree(folder / "_tok")
 
 
+def chinese_tokenizer(folder: Path):
+    """A BERT tokenizer with cn_clip's Chinese vocabulary (21128 tokens), saved in `folder`."""
+    import cn_clip.clip
+    from transformers import BertTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(cn_clip.clip.__file__).parent / "vocab.txt", folder / "vocab.txt")
+    return BertTokenizer(str(folder / "vocab.txt"), model_max_length=77)
+
+
 def _bert_text_encoder(tok_folder: Path):
     """A BERT text encoder with cn_clip's Chinese vocabulary (Taiyi's text encoder is a BERT)."""
-    import cn_clip.clip
-    from transformers import BertConfig, BertModel, BertTokenizer
+    from transformers import BertConfig, BertModel
 
-    tok_folder.mkdir(parents=True)
-    vocab = Path(cn_clip.clip.__file__).parent / "vocab.txt"
-    shutil.copy(vocab, tok_folder / "vocab.txt")
-    tokenizer = BertTokenizer(str(tok_folder / "vocab.txt"), model_max_length=77)
+    tokenizer = chinese_tokenizer(tok_folder)
     encoder = BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=37,
                                    num_hidden_layers=2, num_attention_heads=4,
                                    max_position_embeddings=80), add_pooling_layer=False)
