@@ -94,6 +94,9 @@ def run(args: argparse.Namespace) -> dict:
         ours = Ours(components, preset, steps=args.steps)
         if ours.pipe is not components.pipe:  # ours' SD in the product's precision is its own copy
             watch_pipe(timer, ours.pipe)
+        # ours' generator decodes through the Segmenter's shared-image decoder (it wraps SAM's)
+        timer.watch("sam_mask_decoder", ours.segmenter.mask_decoder)
+        realistic.also_replace(ours.segmenter.mask_decoder)
         record["precision"] = {"ours": ours.precision, "seed-style": "float32"}
         # the seed's fixed SD size: 512 for real SD-1.5 (the preset's work size), 128 for the tiny one
         baseline = _CountingEncodes(SeedStyle(components, preset.auto, steps=args.steps, size=preset.work_size),

@@ -139,6 +139,10 @@ class RealisticSegments:
             logits = torch.nn.functional.interpolate(logits, size=masks.shape[-2:], mode="nearest")
         return logits.contiguous(), torch.full_like(iou, 0.95)
 
+    def also_replace(self, decoder) -> None:
+        """Replace the outputs of another module called like SAM's mask decoder (ours' shared-image one)."""
+        self._handles.append(decoder.register_forward_hook(self._replace_outputs))
+
     def remove(self) -> None:
         for handle in self._handles:
             handle.remove()

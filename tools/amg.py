@@ -35,11 +35,13 @@ def point_grid(points_per_side: int, width: int, height: int) -> np.ndarray:
 def generate_masks(predictor, image: np.ndarray, *, points_per_side: int, points_per_batch: int,
                    pred_iou_thresh: float, stability_score_thresh: float, min_mask_region_area: int,
                    box_nms_thresh: float = 0.7, stability_score_offset: float = 1.0,
-                   precision=contextlib.nullcontext) -> list[GeneratedMask]:
+                   precision=contextlib.nullcontext, decoder=None) -> list[GeneratedMask]:
     """Every mask SAM's automatic generator keeps for `image` (HxWx3 uint8), same settings as
     `SamAutomaticMaskGenerator` (one crop layer). `predictor`: a `SamPredictor`; its embedding of
     `image` is computed or reused by `predictor.set_image`. `precision`: a context manager factory
-    the SAM forward passes run under (e.g. bf16 autocast)."""
+    the SAM forward passes run under (e.g. bf16 autocast). `decoder`: what decodes the point
+    prompts, called like SAM's mask decoder (default: `predictor.model.mask_decoder`; the
+    Segmenter passes a `tools.sam_decoder.SharedImageMaskDecoder`)."""
     import torch
     from segment_anything.automatic_mask_generator import SamAutomaticMaskGenerator
     from segment_anything.utils.amg import (MaskData, batched_mask_to_box, calculate_stability_score,
@@ -47,6 +49,7 @@ def generate_masks(predictor, image: np.ndarray, *, points_per_side: int, points
     from torchvision.ops.boxes import batched_nms
 
     sam = predictor.model
+    decoder = decoder if decoder is not None else sam.mask_decoder
     height, width = image.shape[:2]
     with precision():
         predictor.set_image(image)
@@ -66,7 +69,7 @@ def generate_masks(predictor, image: np.ndarray, *, points_per_side: int, points
         labels = torch.ones(len(points), dtype=torch.int, device=predictor.device)
         with precision():
             sparse, dense = sam.prompt_encoder(points=(coords[:, None], labels[:, None]), boxes=None, masks=None)
-            logits, iou = sam.mask_decoder(
+            logits, iou = decoder(
                 image_embeddings=predictor.features, image_pe=sam.prompt_encoder.get_dense_pe(),
                 sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense, multimask_output=True)
         logits = logits.flatten(0, 1).float().cpu()

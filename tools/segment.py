@@ -89,6 +89,8 @@ class Segmenter:
                  dtype=None):
         from segment_anything import SamPredictor
 
+        from tools.sam_decoder import SharedImageMaskDecoder
+
         segmenter = self
 
         class CachingPredictor(SamPredictor):
@@ -108,6 +110,7 @@ class Segmenter:
                     segmenter._embeddings.popitem(last=False)
 
         self.sam = sam
+        self.mask_decoder = SharedImageMaskDecoder(sam.mask_decoder)  # for the generator's many prompts
         self.model_id = model_id
         self.dtype = dtype
         self.auto = auto
@@ -154,7 +157,8 @@ class Segmenter:
             generated = amg.generate_masks(
                 self._predictor, array, points_per_side=points, points_per_batch=settings.points_per_batch,
                 pred_iou_thresh=settings.pred_iou_thresh, stability_score_thresh=settings.stability_score_thresh,
-                min_mask_region_area=settings.min_mask_region_area, precision=self._precision)
+                min_mask_region_area=settings.min_mask_region_area, precision=self._precision,
+                decoder=self.mask_decoder)
             segments = [Segment.from_mask(g.mask, g.predicted_iou, g.stability) for g in generated]
             segments = [s for s in segments if s.area > 0]
             segments.sort(key=lambda s: -s.area)
