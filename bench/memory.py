@@ -5,7 +5,8 @@ ViT-L-14 (with its RoBERTa-wwm-ext-base text tower), a Taiyi-shaped SD (SD-1.4's
 the SD VAE, a 12-layer BERT text encoder) — saves them in their real on-disk formats (in a child
 process, so building costs nothing here), then loads them through the product's own loaders
 (`load_models` with the zh preset pointed at them) and runs one chat turn, 把咖啡换成绿茶, on the
-1024×768 photo. Prints the peak RSS after loading and after the turn, and writes a JSON record.
+1024×768 photo. Prints the peak and resident RSS after loading and after the turn, and writes a
+JSON record.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def build(folder: Path) -> dict[str, str]:
     (Path(sources["clip_zh"]) / "config.json").write_text(json.dumps(CN_CLIP), encoding="utf-8")
     del clip
     _sd(folder / "_tok", chinese=True).save_pretrained(sources["sd_zh"])
+    (folder / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
     return sources
 
 
@@ -57,6 +59,7 @@ def measure(sources: dict[str, str], steps: int) -> dict:
     """Load the zh preset from `sources` with the product's loaders and run one turn."""
     from agent.editor import Editor, EditSettings
     from bench.probes import RealisticSegments, realistic_generation
+    from bench.report import current_rss_mib
     from bench.workload import photo
     from tools.models import load_models
     from tools.presets import get_preset
@@ -66,10 +69,12 @@ def measure(sources: dict[str, str], steps: int) -> dict:
     models = load_models(preset, device="cpu")
     start = time.perf_counter()
     segmenter, ranker, inpainter = models.segmenter(), models.ranker("zh"), models.inpainter("zh")
-    loaded = {"seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib()}
+    loaded = {"seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib(), "rss_mib": current_rss_mib()}
     image = photo(1024, 768)
     start = time.perf_counter()
-    with realistic_generation(RealisticSegments(segmenter.sam)):
+    realistic = RealisticSegments(segmenter.sam)
+    realistic.also_replace(segmenter.mask_decoder)
+    with realistic_generation(realistic):
         result = Editor(models, EditSettings(steps=steps)).edit(image, source="咖啡", target="绿茶", language="zh")
     return {
         "preset": "zh", "device": models.device, "precision": str(models.dtype).removeprefix("torch."),
@@ -81,7 +86,7 @@ def measure(sources: dict[str, str], steps: int) -> dict:
         "photo": f"{image.width}×{image.height}", "steps": steps, "loaded": loaded,
         "turn": {"seconds": time.perf_counter() - start, "timings": result.timings,
                  "segments": len(segmenter.all_segments(image)), "sd_window": list(result.window)},
-        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(), "rss_after_turn_mib": current_rss_mib(),
     }
 
 
@@ -92,27 +97,30 @@ def _count(module) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__.split("\n\n")[1])
     parser.add_argument("--steps", type=int, default=2, help="inference steps of the turn (2)")
-    parser.add_argument("--dir", type=Path, default=None, help="where the random models are saved (a temp dir)")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="where the random models are saved (a temp dir); reused when already built there")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("EDIT_EVERYTHING_OFFLINE", "1")
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-zh-"))
     if args.build_only:
-        print(json.dumps(build(folder)))
+        build(folder)
         return 0
-    print(f"building the zh preset's models (random weights) in {folder} ...", file=sys.stderr, flush=True)
-    built = subprocess.run([sys.executable, "-m", "bench.memory", "--build-only", "--dir", str(folder)],
-                           check=True, capture_output=True, text=True)
-    sources = json.loads(built.stdout.strip().splitlines()[-1])
+    if not (folder / "sources.json").is_file():
+        print(f"building the zh preset's models (random weights) in {folder} ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "bench.memory", "--build-only", "--dir", str(folder)],
+                       check=True, stdout=subprocess.DEVNULL)
+    sources = json.loads((folder / "sources.json").read_text(encoding="utf-8"))
     record = measure(sources, args.steps)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"memory-zh-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in record["turn"]["timings"].items())
     print(f"zh preset at real size ({record['precision']} on {record['device']}): loading {record['loaded']['seconds']:.1f} s, "
-          f"peak RSS after loading {record['loaded']['peak_rss_mib']:.0f} MiB; one turn ({timings}; "
-          f"{record['turn']['segments']} segments) → peak RSS {record['peak_rss_mib']:.0f} MiB")
+          f"peak RSS while loading {record['loaded']['peak_rss_mib']:.0f} MiB, resident after loading "
+          f"{record['loaded']['rss_mib']:.0f} MiB; one turn ({timings}; {record['turn']['segments']} segments) → "
+          f"peak RSS {record['peak_rss_mib']:.0f} MiB, resident after the turn {record['rss_after_turn_mib']:.0f} MiB")
     print(f"record: {path}")
     return 0
 
