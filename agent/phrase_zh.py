@@ -91,10 +91,8 @@ def take_index(text: str) -> tuple[str, int | None]:
     w = _words()
     for pattern in (w.ordinal, w.number_sign):
         match = pattern.search(text)
-        if match:
-            number = zh_number(match.group(1))
-            if number:
-                return text[:match.start()] + text[match.end():], number
+        if match:  # "第0个" names no instance: the ordinal goes, the thing stays ("杯子")
+            return text[:match.start()] + text[match.end():], zh_number(match.group(1)) or None
     return text, None
 
 

@@ -88,6 +88,12 @@ def test_which_one_is_read_from_ordinals_positions_and_quantifiers(text, qualifi
     assert parse_instruction(text) == [zh("replace", source="瓶子", target="花瓶", **qualifiers)]
 
 
+@pytest.mark.parametrize("text", ["把第0个瓶子换成花瓶", "把第零个瓶子换成花瓶"])
+def test_an_ordinal_that_names_no_instance_leaves_the_thing_itself(text):
+    """There is no 0th bottle: the command is about the bottle (several bottles get numbered candidates)."""
+    assert parse_instruction(text) == [zh("replace", source="瓶子", target="花瓶")]
+
+
 def test_a_relation_to_another_object_stays_in_the_source():
     [command] = parse_instruction("将桌子上的杯子替换为一束花")
     assert (command.source, command.target, command.position) == ("桌子上的杯子", "花", None)
