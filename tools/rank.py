@@ -195,7 +195,6 @@ class ClipScorer:
         self._texts: dict[str, np.ndarray] = {}
         self._crops: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._crops_lock = threading.Lock()
-        self.image_batches = 0
         self.crops_encoded = 0
 
     @property
@@ -213,7 +212,6 @@ class ClipScorer:
                 unseen.setdefault(key, crop)
         if unseen:
             features = self._encode_images(list(unseen.values()))
-            self.image_batches += 1
             self.crops_encoded += len(unseen)
             with self._crops_lock:
                 for key, row in zip(unseen, features):
