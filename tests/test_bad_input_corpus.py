@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bad_inputs import image_cases, instruction_cases, setting_cases
-from tools.errors import BadInputError, EditError
+from tools.errors import BadInputError
 from tools.images import load_image
 from ui.cli import main
 
@@ -120,11 +120,3 @@ def test_a_nonsense_setting_is_refused_in_one_line(capsys, tiny_models, photo_fi
 def test_the_corpus_is_large_enough():
     counts = {"images": len(IMAGES), "instructions": len(instruction_cases()), "settings": len(SETTINGS)}
     assert sum(counts.values()) >= 200 and min(counts.values()) >= 40, counts
-
-
-def test_every_error_type_carries_a_chinese_message():
-    from tools.errors import CancelledError, ModelUnavailableError, NotFoundError, StorageError
-
-    for kind in (BadInputError, ModelUnavailableError, NotFoundError, StorageError, CancelledError):
-        error = kind("english", zh="中文")
-        assert isinstance(error, EditError) and error.message_for("zh") == "中文" and error.message_for("en") == "english"

@@ -43,12 +43,6 @@ class NotFoundError(EditError):
         self.source = source
 
 
-class CancelledError(EditError):
-    """The user stopped the work before it finished."""
-
-    kind = "cancelled"
-
-
 class StorageError(EditError):
     """A session could not be saved or loaded (disk full, unwritable or corrupted data)."""
 

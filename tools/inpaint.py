@@ -23,7 +23,7 @@ SCHEDULERS = ("default", "ddim", "euler_a", "dpm", "lcm")
 REMOVE_PROMPT = {"zh": "干净的背景，自然延续周围的景物", "en": "clean empty background, seamless natural continuation"}
 NEGATIVE = {"zh": "模糊，变形，文字，水印", "en": "blurry, deformed, text, watermark"}
 
-StepCallback = Callable[[int, int], None]  # (step done, total steps); raise CancelledError to stop
+StepCallback = Callable[[int, int], None]  # (step done, total steps)
 
 
 @dataclass(frozen=True)

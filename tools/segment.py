@@ -133,11 +133,6 @@ class Segmenter:
             stack.enter_context(torch.autocast(device, dtype=self.dtype))
         return stack
 
-    def embed(self, image: Image.Image | np.ndarray) -> None:
-        """Compute (or reuse) the SAM embedding of `image` (PIL RGB or HxWx3 uint8)."""
-        with self._lock, self._precision():
-            self._predictor.set_image(as_array(image))
-
     def all_segments(self, image: Image.Image | np.ndarray, points_per_side: int | None = None, *,
                      fresh: bool = False) -> list[Segment]:
         """Every segment SAM's automatic generator finds, largest first; cached per image content.

@@ -11,8 +11,6 @@ from importlib import resources
 
 import yaml
 
-LANGUAGES = ("zh", "en")
-
 
 @lru_cache(maxsize=1)
 def strings() -> dict[str, dict[str, str]]:
