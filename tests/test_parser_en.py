@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from agent import EditCommand, parse_instruction
-from agent.help import help_text
-from agent.parser import parse_message
+from agent.parse.help import help_text
+from agent.parse.instruction import parse_message
 
 
 def en(action: str, **fields) -> EditCommand:

@@ -12,10 +12,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import Field
 
 from agent import EditCommand, parse_instruction
-from agent.lexicon import load_yaml
-from agent.llm_models import LLMSettings, load_chat_model
-from agent.llm_parser import LLMParser, LLMPlan, build_messages
-from agent.parser import parse_message
+from agent.parse.lexicon import load_yaml
+from agent.parse.llm_models import LLMSettings, load_chat_model
+from agent.parse.llm_parser import LLMParser, LLMPlan, build_messages
+from agent.parse.instruction import parse_message
 from tools.language import detect_language
 from tools.errors import BadInputError, ModelUnavailableError
 

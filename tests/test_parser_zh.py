@@ -8,9 +8,9 @@ import time
 import pytest
 
 from agent import EditCommand, parse_instruction
-from agent.help import help_text, not_understood_text
-from agent.parser import parse_message
-from agent.text import clean_text
+from agent.parse.help import help_text, not_understood_text
+from agent.parse.instruction import parse_message
+from agent.parse.text import clean_text
 from tools.language import detect_language
 from tools.errors import BadInputError
 

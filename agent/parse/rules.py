@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.clause import PRONOUNS, ClauseParse
-from agent.phrase_en import paint_target as paint_target_en
-from agent.phrase_zh import paint_target as paint_target_zh
-from agent.commands import EditCommand, Language
-from agent.parse_en import parse_clause_en
-from agent.parse_zh import parse_clause_zh
-from agent.split import split_steps
+from agent.parse.clause import PRONOUNS, ClauseParse
+from agent.parse.phrase_en import paint_target as paint_target_en
+from agent.parse.phrase_zh import paint_target as paint_target_zh
+from agent.parse.commands import EditCommand, Language
+from agent.parse.en import parse_clause_en
+from agent.parse.zh import parse_clause_zh
+from agent.parse.split import split_steps
 from tools.language import detect_language
 
 
@@ -74,7 +74,7 @@ def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
 
 
 def parse_rules(text: str) -> RuleParse:
-    """Commands for a cleaned message (see agent.text.clean_text), by rules alone.
+    """Commands for a cleaned message (see agent.parse.text.clean_text), by rules alone.
 
     "把猫换成老虎，然后把沙发变成蓝色" → [replace 猫→老虎, replace 沙发→蓝色的沙发];
     "你好，把猫去掉" → [remove 猫] (small talk next to an edit is dropped); "" → [none].

@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
-from agent.commands import Action, EditCommand, Language, Position
+from agent.parse.commands import Action, EditCommand, Language, Position
 
 # A source or target longer than this is more likely a mis-parse than a thing in a picture.
 MAX_PHRASE_CHARS = {"zh": 16, "en": 48}

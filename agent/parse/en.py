@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
-from agent.lexicon import en_lexicon
-from agent.phrase_en import clean_phrase, paint_target, strip_articles
+from agent.parse.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
+from agent.parse.lexicon import en_lexicon
+from agent.parse.phrase_en import clean_phrase, paint_target, strip_articles
 
 _EDGE = " ,.;:!?'\"“”‘’()"
 _ORDINAL_VALUES = {"1st": 1, "2nd": 2, "3rd": 3}
@@ -283,7 +283,7 @@ def _compiled() -> tuple[tuple[re.Pattern[str], Rule], ...]:
 
 
 def parse_clause_en(clause: str) -> ClauseParse:
-    """Commands for one English clause (already cleaned by agent.text.clean_text).
+    """Commands for one English clause (already cleaned by agent.parse.text.clean_text).
 
     "replace the cat with a dog" → replace cat → dog; "make the car red" → replace car → red car;
     "undo that" → undo; "what can you do?" → none (sure); "blorp" → none (unsure).

@@ -10,9 +10,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
-from agent.lexicon import zh_lexicon, zh_tokenize
-from agent.phrase_zh import clean_phrase, colour_name, paint_target, split_colour_noun, zh_number
+from agent.parse.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
+from agent.parse.lexicon import zh_lexicon, zh_tokenize
+from agent.parse.phrase_zh import clean_phrase, colour_name, paint_target, split_colour_noun, zh_number
 
 # Verb stems joined with a following 成/为 (换+成), 掉/走 (删+掉), 在/到 (放+在) or 上 (戴+上) when jieba
 # cut them apart.
@@ -323,7 +323,7 @@ def _arrow(text: str) -> str:
 
 
 def parse_clause_zh(clause: str) -> ClauseParse:
-    """Commands for one Chinese clause (already cleaned by agent.text.clean_text).
+    """Commands for one Chinese clause (already cleaned by agent.parse.text.clean_text).
 
     "把猫换成狗" → replace 猫 → 狗; "删除左边的人" → remove 人, left; "撤销" → undo;
     "你好" → none (sure); "猫猫狗狗" → none (unsure).

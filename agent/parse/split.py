@@ -1,13 +1,13 @@
 """Cutting a message into candidate steps: "把猫换成老虎，然后把沙发变成蓝色" → two spans.
 
-The cuts are only candidates: agent/rules.py joins a piece back to its neighbour when it is not an
+The cuts are only candidates: agent/parse/rules.py joins a piece back to its neighbour when it is not an
 edit on its own ("除了狗以外，把动物都去掉" stays one step).
 """
 from __future__ import annotations
 
 import re
 
-from agent.commands import Language
+from agent.parse.commands import Language
 
 _ZH_WORDS = r"然后再|然后|接着再|接着|之后再|之后|随后|并且|而且|同时|另外|最后再|再然后|紧接着"
 _ZH_SEP = re.compile(

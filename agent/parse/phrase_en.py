@@ -10,8 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import Phrase
-from agent.lexicon import en_lexicon
+from agent.parse.clause import Phrase
+from agent.parse.lexicon import en_lexicon
 
 _EDGE = " ,.;:!?'\"“”‘’()"
 _PICTURE = re.compile(

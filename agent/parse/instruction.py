@@ -4,7 +4,7 @@
     → [EditCommand(action="replace", source="猫", target="狗", language="zh"),
        EditCommand(action="replace", source="沙发", target="蓝色的沙发", language="zh")]
 
-Rules run first (agent/rules.py, no model). A chat model, when one is passed as `llm`, is asked only
+Rules run first (agent/parse/rules.py, no model). A chat model, when one is passed as `llm`, is asked only
 when the rules are not sure; its answer replaces theirs only when it is valid, and any failure of the
 model (error, timeout, bad output) falls back to the rules' answer. A message that asks for nothing
 gives one "none" command: show `help_text(language)` (small talk) or `not_understood_text(language)`
@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from agent.commands import EditCommand, Language
-from agent.rules import RuleParse, parse_rules
-from agent.text import check_input, clean_text
+from agent.parse.commands import EditCommand, Language
+from agent.parse.rules import RuleParse, parse_rules
+from agent.parse.text import check_input, clean_text
 from tools.language import detect_language
 
 if TYPE_CHECKING:
-    from agent.llm_parser import LLMParser
+    from agent.parse.llm_parser import LLMParser
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class ParseResult:
 
 
 def _llm_parser(llm: Any) -> "LLMParser":
-    from agent.llm_parser import LLMParser  # langchain-core is imported only when a model is used
+    from agent.parse.llm_parser import LLMParser  # langchain-core is imported only when a model is used
 
     return llm if isinstance(llm, LLMParser) else LLMParser(llm)
 
@@ -52,7 +52,7 @@ def parse_message(text: str, *, llm: Any = None) -> ParseResult:
     """`parse_instruction` with the details: which path answered and whether the message was understood.
 
     text: what the user typed (at most 2,000 characters; BadInputError otherwise).
-    llm: None (rules only), a LangChain chat model, or an agent.llm_parser.LLMParser.
+    llm: None (rules only), a LangChain chat model, or an agent.parse.llm_parser.LLMParser.
     """
     cleaned = clean_text(check_input(text))
     try:

@@ -10,8 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import Phrase
-from agent.lexicon import zh_lexicon, zh_tokenize
+from agent.parse.clause import Phrase
+from agent.parse.lexicon import zh_lexicon, zh_tokenize
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
            "九": 9}
