@@ -1,11 +1,18 @@
-"""What the rules make of one clause (one step of a message), shared by the Chinese and English rules."""
+"""What the rules make of one clause (one step of a message), shared by the Chinese and English rules:
+the phrase and clause results, the command builders, and the logic both languages run the same way
+(cutting a message at its separators, whole-message commands, one removal per thing named).
+"""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
 from agent.parse.commands import Action, EditCommand, Language, Position
+from agent.parse.lexicon import lexicon, positions
 
 # A source or target longer than this is more likely a mis-parse than a thing in a picture.
 MAX_PHRASE_CHARS = {"zh": 16, "en": 48}
@@ -89,3 +96,73 @@ def edit_clause(action: Action, source: Phrase, target: Optional[str], language:
 def plausible(phrase: Optional[str], language: Language) -> bool:
     """True for a non-empty phrase of reasonable length."""
     return bool(phrase) and len(phrase) <= MAX_PHRASE_CHARS[language]
+
+
+def split_spans(separator: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the pieces of `text` between matches of `separator`, in order, separators
+    and empty pieces left out. A text with no separator is one span."""
+    spans, start = [], 0
+    for match in separator.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = max(start, match.end())
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+@functools.cache
+def _control_patterns(language: Language) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    """The `control` patterns of the lexicon, compiled, as (action, patterns) in the file's order."""
+    return tuple((action, tuple(re.compile(p, re.I) for p in patterns))
+                 for action, patterns in lexicon(language)["control"].items())
+
+
+@functools.cache
+def _bare_remove(language: Language) -> re.Pattern[str]:
+    return re.compile(lexicon(language)["bare_remove"], re.I)
+
+
+def _control(text: str, language: Language, number: Callable[[str], Optional[int]]) -> ClauseParse | None:
+    for action, patterns in _control_patterns(language):
+        for pattern in patterns:
+            match = pattern.fullmatch(text)
+            if not match:
+                continue
+            groups = match.groupdict()
+            if action == "pick_all":
+                return control_clause("pick", language, all=True)
+            if action != "pick":
+                return control_clause(action, language)
+            if groups.get("n"):
+                return control_clause("pick", language, index=number(groups["n"]))
+            position = positions(language).get(groups.get("pos") or "")
+            if position:
+                return control_clause("pick", language, position=position)
+    return None
+
+
+def whole_message(forms: Iterable[str], language: Language, *,
+                  number: Callable[[str], Optional[int]]) -> ClauseParse | None:
+    """The whole-message command one of `forms` (the clause as typed, then without polite words) is:
+    undo, redo, reset, regenerate, pick (`number` reads "2" / "二" / "second"), or a bare remove
+    ("去掉", "remove"); None when no form is one. Patterns are data: `control` and `bare_remove` in
+    prompts/<language>_lexicon.yaml."""
+    for form in forms:
+        control = _control(form, language, number)
+        if control:
+            return control
+        if _bare_remove(language).fullmatch(form):
+            return bare_remove_clause(language)
+    return None
+
+
+def remove_clause(source: Phrase, language: Language, *, things: Sequence[Phrase] = (),
+                  exclude: Optional[str] = None) -> ClauseParse:
+    """One remove per thing when `things` holds two or more ("把猫和狗去掉", "remove the cat and the dog"
+    → remove 猫/cat, remove 狗/dog), and they are then sure; otherwise one remove of `source`, of every
+    one but `exclude` when that is given."""
+    if len(things) > 1 and not exclude:
+        return ClauseParse(tuple(c for thing in things for c in edit_clause(
+            "remove", thing, None, language, required=("source",)).commands), sure=True)
+    return edit_clause("remove", source, None, language, exclude=exclude, required=("source",))
