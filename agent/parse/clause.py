@@ -4,7 +4,6 @@ the phrase and clause results, the command builders, and the logic both language
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -34,12 +33,6 @@ class Phrase:
     position: Optional[Position] = None
     index: Optional[int] = None
     all: bool = False
-
-    def merged(self, other: "Phrase") -> "Phrase":
-        """This phrase with qualifiers found elsewhere in the clause added (ours win)."""
-        return dataclasses.replace(
-            self, position=self.position or other.position, index=self.index or other.index,
-            all=self.all or other.all)
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,6 @@ class RuleParse:
     sure: bool
     language: Language
 
-    @property
-    def understood(self) -> bool:
-        """False when the rules found no step and are not sure the message is small talk."""
-        return self.sure or any(c.action != "none" for c in self.commands)
-
 
 def parse_clause(text: str, language: Language) -> ClauseParse:
     """One step read by the rules of `language`; text those rules cannot read is tried with the English
