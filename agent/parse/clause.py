@@ -137,10 +137,10 @@ def _control(text: str, language: Language, number: Callable[[str], Optional[int
 
 def whole_message(forms: Iterable[str], language: Language, *,
                   number: Callable[[str], Optional[int]]) -> ClauseParse | None:
-    """The whole-message command one of `forms` (the clause as typed, then without polite words) is:
-    undo, redo, reset, regenerate, pick (`number` reads "2" / "二" / "second"), or a bare remove
-    ("去掉", "remove"); None when no form is one. Patterns are data: `control` and `bare_remove` in
-    prompts/<language>_lexicon.yaml."""
+    """The whole-message command the first fitting one of `forms` (the clause with and without its polite
+    words, in the order to try) is: undo, redo, reset, regenerate, pick (`number` reads "2" / "二" /
+    "second"), or a bare remove ("去掉", "remove"); None when no form is one. Each pattern must match a
+    whole form; they are data: `control` and `bare_remove` in prompts/<language>_lexicon.yaml."""
     for form in forms:
         control = _control(form, language, number)
         if control:
