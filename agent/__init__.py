@@ -3,8 +3,7 @@
 Light to import: no torch, no model and no jieba load happen here. `Session`, `Reply` and the other
 session types load torch and the tools, so they are imported on first use (`from agent import Session`).
 """
-from agent.commands import EditCommand
-from agent.parser import parse_instruction
+from agent.parse import EditCommand, parse_instruction
 
 __all__ = ["EditCommand", "parse_instruction", "Session", "Reply", "CandidateView", "TurnProgress",
            "Version", "SessionStore", "Editor", "EditSettings"]

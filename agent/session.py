@@ -22,8 +22,8 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from agent.commands import EditCommand
 from agent.editor import Editor
+from agent.parse import EditCommand
 from agent.reply import Reply, TurnProgress, say
 from agent.step import refusal
 from agent.store import SessionStore, Snapshot, new_session_id, write_export

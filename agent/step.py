@@ -17,8 +17,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from agent.commands import EditCommand
 from agent.editor import Editor, Progress, not_found
+from agent.parse import EditCommand
 from agent.reply import say
 from agent.select import choose, distinct, reading_order, without
 from agent.version import Step

@@ -32,7 +32,7 @@ from typing import get_args
 import numpy as np
 from PIL import Image
 
-from agent.commands import EditCommand
+from agent.parse import EditCommand
 from agent.version import LogEntry, Step, Version, VersionKind
 from tools.errors import StorageError
 from tools.files import atomic_write_bytes, atomic_write_text

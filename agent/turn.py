@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from agent.commands import EditCommand
 from agent.editor import Editor, Progress
+from agent.parse import EditCommand
 from agent.reply import Reply, TurnProgress, candidate_views, describe, join, overview, say
 from agent.select import by_position, united
 from agent.step import ASK_MESSAGES, Ask, refusal, run_step, step_source

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from agent.commands import EditCommand
+from agent.parse import EditCommand
 
 VersionKind = Literal["original", "edit", "regenerate", "reset"]
 PromptKind = Literal["text", "point", "box", "pick"]

@@ -1,11 +1,10 @@
-"""English instructions, read by the rules alone (no LLM)."""
+"""English instructions, read by the rules (a scripted fake chat model only shows when a model is asked)."""
 from __future__ import annotations
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agent import EditCommand, parse_instruction
-from agent.help import help_text
-from agent.parser import parse_message
 
 
 def en(action: str, **fields) -> EditCommand:
@@ -138,15 +137,16 @@ def test_small_typos_in_verbs_are_tolerated_but_objects_are_left_alone(text, exp
 
 
 @pytest.mark.parametrize("text", ["hello!", "hi there", "thanks", "what can you do?", "how do I use this?"])
-def test_small_talk_and_questions_get_the_help_text(text):
-    result = parse_message(text)
-    assert result.commands == (en("none"),) and result.understood
-    assert "replace the cat with a dog" in help_text("en")
+def test_small_talk_and_questions_ask_for_nothing_and_no_model_is_consulted(text):
+    model = FakeListChatModel(responses=['{"commands": [{"action": "undo"}]}'])  # would answer "undo"
+    assert parse_instruction(text) == [en("none")]
+    assert parse_instruction(text, llm=model) == [en("none")]
 
 
-def test_gibberish_is_none_and_not_understood():
-    result = parse_message("blorp the flibbertigibbet")
-    assert result.commands == (en("none"),) and not result.understood
+def test_gibberish_is_none_by_the_rules_and_left_to_the_model_when_there_is_one():
+    assert parse_instruction("blorp the flibbertigibbet") == [en("none")]
+    model = FakeListChatModel(responses=['{"commands": [{"action": "undo"}]}'])
+    assert parse_instruction("blorp the flibbertigibbet", llm=model) == [en("undo")]
 
 
 def test_a_bare_remove_and_a_target_only_replace_leave_the_region_to_a_click():

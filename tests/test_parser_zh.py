@@ -1,4 +1,4 @@
-"""Chinese instructions, read by the rules alone (no LLM)."""
+"""Chinese instructions, read by the rules (a scripted fake chat model only shows when a model is asked)."""
 from __future__ import annotations
 
 import subprocess
@@ -6,13 +6,12 @@ import sys
 import time
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agent import EditCommand, parse_instruction
-from agent.help import help_text, not_understood_text
-from agent.parser import parse_message
-from agent.text import clean_text
-from tools.language import detect_language
+from agent.parse.text import clean_text
 from tools.errors import BadInputError
+from tools.language import detect_language
 
 
 def zh(action: str, **fields) -> EditCommand:
@@ -128,17 +127,20 @@ def test_a_message_with_several_steps_gives_one_command_per_step_in_order():
     assert parse_instruction("把猫和狗都去掉") == [zh("remove", source="猫"), zh("remove", source="狗")]
 
 
-def test_small_talk_next_to_an_edit_is_dropped_and_alone_it_gets_the_help_text():
+def undo_model() -> FakeListChatModel:
+    """A chat model that answers "undo" to anything: it shows whether the rules asked it."""
+    return FakeListChatModel(responses=['{"commands": [{"action": "undo"}]}'])
+
+
+def test_small_talk_next_to_an_edit_is_dropped_and_alone_it_asks_for_nothing_without_a_model():
     assert parse_instruction("你好，把猫去掉，谢谢") == [zh("remove", source="猫")]
-    result = parse_message("你好，你能做什么？")
-    assert result.commands == (zh("none"),) and result.understood
-    assert "把猫换成狗" in help_text("zh")
+    assert parse_instruction("你好，你能做什么？") == [zh("none")]
+    assert parse_instruction("你好，你能做什么？", llm=undo_model()) == [zh("none")]  # the rules are sure
 
 
-def test_gibberish_is_none_and_not_understood():
-    result = parse_message("咕噜咕噜哇啦哇啦")
-    assert result.commands == (zh("none"),) and not result.understood
-    assert "把X换成Y" in not_understood_text("zh")
+def test_gibberish_is_none_by_the_rules_and_left_to_the_model_when_there_is_one():
+    assert parse_instruction("咕噜咕噜哇啦哇啦") == [zh("none")]
+    assert parse_instruction("咕噜咕噜哇啦哇啦", llm=undo_model()) == [zh("undo")]
 
 
 @pytest.mark.parametrize("text", [

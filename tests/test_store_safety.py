@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.commands import EditCommand
+from agent.parse import EditCommand
 from agent.session import Session
 from agent.store import SessionStore, Snapshot, new_session_id
 from agent.version import LogEntry, Step, Version

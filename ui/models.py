@@ -31,7 +31,7 @@ def generation_lock() -> threading.Lock:
 @st.cache_resource(show_spinner=False)
 def chat_model():
     """The instruction parser's chat model from EDIT_LLM_* settings, or None when none is set."""
-    from agent.llm_models import load_chat_model
+    from agent.parse.llm_models import load_chat_model
 
     return load_chat_model()
 

@@ -1,8 +1,8 @@
 """The parser's word lists, read once from the data files in prompts/.
 
-`zh_lexicon()` and `en_lexicon()` return the YAML files as dicts (prompts/zh_lexicon.yaml,
-prompts/en_lexicon.yaml); `zh_tokenize(text)` cuts Chinese text with jieba and our own dictionary
-(every word of zh_lexicon.yaml plus prompts/zh_objects.txt).
+`lexicon(language)` returns prompts/<language>_lexicon.yaml as a dict, `positions(language)` its
+position words as one map ("左边" → "left", "leftmost" → "left"); `zh_tokenize(text)` cuts Chinese text
+with jieba and our own dictionary (every word of zh_lexicon.yaml plus prompts/zh_objects.txt).
 
 The jieba dictionary is data, not a model: it is built lazily on the first Chinese instruction
 (about 0.5 s) and shared afterwards. We use a private `jieba.Tokenizer`, so other code using jieba's
@@ -18,6 +18,8 @@ from importlib import resources
 from typing import Any
 
 import yaml
+
+from agent.parse.commands import Language, Position
 
 # jieba prefers these words to its own split when a word of ours is rarer than this in its dictionary.
 _MIN_FREQ = 2000
@@ -35,14 +37,16 @@ def load_yaml(name: str) -> dict[str, Any]:
     return yaml.safe_load(read_text(name))
 
 
-def zh_lexicon() -> dict[str, Any]:
-    """Chinese word lists: verbs by action, classifiers, positions, colours, control patterns…"""
-    return load_yaml("zh_lexicon.yaml")
+def lexicon(language: Language) -> dict[str, Any]:
+    """The word lists and patterns of `language` ("zh" or "en"): verbs by action, positions, colours,
+    control-command patterns… (prompts/zh_lexicon.yaml, prompts/en_lexicon.yaml; read-only)."""
+    return load_yaml(f"{language}_lexicon.yaml")
 
 
-def en_lexicon() -> dict[str, Any]:
-    """English word lists and patterns."""
-    return load_yaml("en_lexicon.yaml")
+@functools.cache
+def positions(language: Language) -> dict[str, Position]:
+    """Every position word of `language` and the position it names: "最左边" → "left", "biggest" → "largest"."""
+    return {word: position for position, words in lexicon(language)["positions"].items() for word in words}
 
 
 def words(values: Iterable[Any]) -> Iterator[str]:
@@ -57,7 +61,7 @@ def words(values: Iterable[Any]) -> Iterator[str]:
 
 
 def _dictionary_words() -> set[str]:
-    lex = zh_lexicon()
+    lex = lexicon("zh")
     found = set(words(lex[key] for key in (
         "verbs", "demonstratives", "positions", "colours", "all_words", "other_words", "styles")))
     for line in read_text("zh_objects.txt").splitlines():
@@ -87,8 +91,3 @@ def zh_tokenize(text: str) -> list[str]:
     with _lock:  # the first call builds the dictionary; do that once even with several threads
         tokenizer = _tokenizer()
     return tokenizer.lcut(text, HMM=False)
-
-
-def warm_up() -> None:
-    """Build the jieba dictionary now rather than on the first Chinese instruction."""
-    zh_tokenize("把猫换成狗")

@@ -22,8 +22,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.commands import EditCommand, Language
-from agent.lexicon import load_yaml
+from agent.parse.commands import EditCommand, Language
+from agent.parse.lexicon import load_yaml
 
 MAX_STEPS = 8
 MAX_FIELD_CHARS = 80

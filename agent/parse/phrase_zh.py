@@ -10,8 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import Phrase
-from agent.lexicon import zh_lexicon, zh_tokenize
+from agent.parse.clause import Phrase
+from agent.parse.lexicon import lexicon, positions, zh_tokenize
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
            "九": 9}
@@ -46,7 +46,7 @@ class _Words:
 
 @functools.cache
 def _words() -> _Words:
-    lex = zh_lexicon()
+    lex = lexicon("zh")
     classifiers = "|".join(sorted(map(re.escape, lex["classifiers"]), key=len, reverse=True))
     numerals = "".join(lex["numerals"])
     colours = sorted(lex["colours"], key=len, reverse=True)
@@ -58,7 +58,7 @@ def _words() -> _Words:
         others=frozenset(lex["other_words"]),
         pictures=frozenset(lex["picture_words"]),
         among=frozenset(lex["among_words"]),
-        position_of={w: pos for pos, ws in lex["positions"].items() for w in ws},
+        position_of=positions("zh"),
         det_token=re.compile(rf"(?P<d>[这那此该某每哪])?(?P<n>[0-9]+|[{numerals}]+)?(?P<c>{classifiers})?"),
         det_prefix=re.compile(rf"(?:[这那][一]?|[一两几]|[0-9]+)(?:{classifiers})(?P<rest>.+)"),
         ordinal=re.compile(lex["ordinal_regex"]),

@@ -10,8 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import Phrase
-from agent.lexicon import en_lexicon
+from agent.parse.clause import Phrase
+from agent.parse.lexicon import lexicon, positions
 
 _EDGE = " ,.;:!?'\"“”‘’()"
 _PICTURE = re.compile(
@@ -43,7 +43,7 @@ def _alternation(values: list[str]) -> str:
 
 @functools.cache
 def _words() -> _Words:
-    lex = en_lexicon()
+    lex = lexicon("en")
     colours, modifiers = _alternation(lex["colours"]), _alternation(lex["colour_modifiers"])
     one_colour = rf"(?:(?:{modifiers})[\s-]+)*(?:{colours})(?:ish)?"
     return _Words(
@@ -52,7 +52,7 @@ def _words() -> _Words:
         all_suffixes=tuple(sorted(lex["all_suffixes"], key=len, reverse=True)),
         ordinals={w: n for w, n in lex["ordinals"].items() if w not in _NUMBER_WORDS | {"one"}},
         index=re.compile(lex["index_regex"], re.I),
-        position_of={w: pos for pos, ws in lex["positions"].items() for w in ws},
+        position_of=positions("en"),
         position_suffix=re.compile(lex["position_suffix_regex"], re.I),
         colour=re.compile(
             rf"{one_colour}(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{one_colour}))?"

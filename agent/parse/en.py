@@ -1,4 +1,5 @@
-"""Rules for one English clause: typos fixed, polite wrappers off, then verb patterns in order.
+"""The English rules (`EN`, a LanguageRules): a message cut into steps at "then"/"and"/punctuation, and
+one clause read: typos fixed, polite wrappers off, whole-message commands, then verb patterns in order.
 
 "Could you please replace the smallest flower with a butterfly?" → replace flower (smallest) → butterfly.
 Word lists and the control-command patterns are in prompts/en_lexicon.yaml; the verb patterns, whose
@@ -11,9 +12,32 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
-from agent.lexicon import en_lexicon
-from agent.phrase_en import clean_phrase, paint_target, strip_articles
+from agent.parse.clause import (
+    PRONOUNS,
+    ClauseParse,
+    Phrase,
+    edit_clause,
+    none_clause,
+    remove_clause,
+    split_spans,
+    whole_message,
+)
+from agent.parse.commands import Language
+from agent.parse.lexicon import lexicon
+from agent.parse.phrase_en import clean_phrase, paint_target, strip_articles
+
+# Where one step ends and the next begins: "replace the dog with a fox and then remove the ball" → two
+# steps. These cuts are candidates only: agent/parse/rules.py joins a piece back when it is not a step.
+_VERB_AHEAD = (r"(?:replace|swap|switch|change|turn|make|paint|remove|erase|delete|get\s+rid|take|add|put|place|"
+               r"insert|draw|undo|redo|reset|start|try|pick|use|choose|select|give|colou?r|convert|transform|"
+               r"eliminate|clear|wipe|crop|cut|recolou?r|go\s+back|restore|revert|regenerate|lose|hide|dye)\b")
+_JOIN = r"(?:and\s+then|then|after\s+that|afterwards|next|finally|and\s+also|and\s+finally|also|plus)"
+_SEPARATOR = re.compile(
+    rf"\s*(?:[;!?]+|\.(?=\s|$))\s*(?:{_JOIN}|and)?\s*"
+    rf"|\s*,\s*(?:{_JOIN}|and)?\s*(?={_VERB_AHEAD})"
+    rf"|\s*,\s*{_JOIN}\s+"
+    rf"|\s+{_JOIN}\s+"
+    rf"|\s+and\s+(?={_VERB_AHEAD})", re.I)
 
 _EDGE = " ,.;:!?'\"“”‘’()"
 _ORDINAL_VALUES = {"1st": 1, "2nd": 2, "3rd": 3}
@@ -44,10 +68,7 @@ class _Lex:
     fuzzy_verbs: tuple[str, ...]
     fuzzy_keywords: tuple[str, ...]
     known: frozenset[str]
-    control: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
-    bare_remove: re.Pattern[str]
     ordinals: dict[str, int]
-    positions: dict[str, str]
     verbs: dict[str, str]
     add_prepositions: re.Pattern[str]
     chitchat: frozenset[str]
@@ -60,7 +81,7 @@ def _alternation(values: list[str]) -> str:
 
 @functools.cache
 def _lex() -> _Lex:
-    lex = en_lexicon()
+    lex = lexicon("en")
     verbs = {kind: _alternation(ws) for kind, ws in lex["verbs"].items()}
     known = {w for ws in lex["verbs"].values() for v in ws for w in v.split()}
     known |= {"onto", "into", "with", "wish", "witch", "width", "within", "every", "ever", "except", "expect"}
@@ -73,11 +94,7 @@ def _lex() -> _Lex:
         fuzzy_verbs=tuple(lex["fuzzy_verbs"]),
         fuzzy_keywords=tuple(lex["fuzzy_keywords"]),
         known=frozenset(known),
-        control=tuple((action, tuple(re.compile(p, re.I) for p in patterns))
-                      for action, patterns in lex["control"].items()),
-        bare_remove=re.compile(lex["bare_remove"], re.I),
         ordinals={**lex["ordinals"], **_ORDINAL_VALUES},
-        positions={w: pos for pos, ws in lex["positions"].items() for w in ws},
         verbs=verbs,
         add_prepositions=re.compile(rf"\s+(?:{_alternation(lex['add_prepositions'])})(?:\s+|$)"),
         chitchat=frozenset(lex["chitchat"]),
@@ -137,24 +154,9 @@ def strip_wrappers(text: str) -> str:
     return f"{_fix_verb(first)} {rest}".strip() if text else text
 
 
-def _control(text: str) -> ClauseParse | None:
-    lex = _lex()
-    for action, patterns in lex.control:
-        for pattern in patterns:
-            match = pattern.fullmatch(text)
-            if not match:
-                continue
-            groups = match.groupdict()
-            if action == "pick_all":
-                return control_clause("pick", "en", all=True)
-            if action != "pick":
-                return control_clause(action, "en")
-            n = groups.get("n")
-            if n:
-                return control_clause("pick", "en", index=int(n) if n.isdigit() else lex.ordinals.get(
-                    n, int(re.sub(r"\D", "", n) or 0) or None))
-            return control_clause("pick", "en", position=lex.positions.get(groups.get("pos") or ""))
-    return None
+def _number(word: str) -> int | None:
+    """"3" → 3, "third" → 3, "3rd" → 3, "21th" → 21; None for "0th"."""
+    return int(word) if word.isdigit() else _lex().ordinals.get(word, int(re.sub(r"\D", "", word) or 0) or None)
 
 
 _EXCLUDE = (
@@ -193,12 +195,9 @@ def _replace(old: str, new: str | None, exclude: str | None) -> ClauseParse:
 def _remove(thing: str, exclude: str | None) -> ClauseParse:
     """One remove per thing named: "remove the cat and the dog" → two commands."""
     parts = [p for p in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", thing) if p]
-    if len(parts) > 1 and not exclude and all(len(p.split()) <= 4 for p in parts):
-        commands = tuple(c for p in parts for c in edit_clause(
-            "remove", clean_phrase(p), None, "en", required=("source",)).commands)
-        return ClauseParse(commands, sure=True)
-    source = clean_phrase(thing, drop_others=exclude is not None)
-    return edit_clause("remove", source, None, "en", exclude=exclude, required=("source",))
+    several = len(parts) > 1 and all(len(p.split()) <= 4 for p in parts)
+    return remove_clause(clean_phrase(thing, drop_others=exclude is not None), "en",
+                         things=[clean_phrase(p) for p in parts] if several else (), exclude=exclude)
 
 
 def _add(thing: str, region: str | None) -> ClauseParse:
@@ -283,7 +282,7 @@ def _compiled() -> tuple[tuple[re.Pattern[str], Rule], ...]:
 
 
 def parse_clause_en(clause: str) -> ClauseParse:
-    """Commands for one English clause (already cleaned by agent.text.clean_text).
+    """Commands for one English clause (already cleaned by agent.parse.text.clean_text).
 
     "replace the cat with a dog" → replace cat → dog; "make the car red" → replace car → red car;
     "undo that" → undo; "what can you do?" → none (sure); "blorp" → none (unsure).
@@ -291,12 +290,9 @@ def parse_clause_en(clause: str) -> ClauseParse:
     lex = _lex()
     bare = fix_typos(re.sub(r"\s+", " ", clause.lower()).strip(_EDGE))
     text = strip_wrappers(bare)
-    for candidate in (text, bare):
-        control = _control(candidate)
-        if control:
-            return control
-        if lex.bare_remove.fullmatch(candidate):
-            return bare_remove_clause("en")
+    control = whole_message((text, bare), "en", number=_number)
+    if control:
+        return control
     text, exclude = _take_exclude(text)
     text = strip_wrappers(text)
     for pattern, rule in _compiled():
@@ -310,3 +306,24 @@ def parse_clause_en(clause: str) -> ClauseParse:
     sure = (not text or bare in lex.chitchat or text in lex.chitchat or first in lex.chitchat
             or first in lex.questions or clause.endswith("?"))
     return none_clause("en", sure=sure)
+
+
+class EnglishRules:
+    """The rules for English messages, as agent/parse/language_rules.py's LanguageRules."""
+
+    language: Language = "en"
+
+    def split(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) spans of the candidate steps of a cleaned message, in order."""
+        return split_spans(_SEPARATOR, text)
+
+    def clause(self, text: str) -> ClauseParse:
+        """One step read (see `parse_clause_en`)."""
+        return parse_clause_en(text)
+
+    def paint_target(self, thing: str | None, target: str | None) -> str | None:
+        """What to paint when `thing` becomes `target` ("car", "red" → "red car")."""
+        return paint_target(thing, target)
+
+
+EN = EnglishRules()

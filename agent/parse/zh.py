@@ -1,4 +1,5 @@
-"""Rules for one Chinese clause: control commands, then 把/将/给/用/在 … verb … patterns.
+"""The Chinese rules (`ZH`, a LanguageRules): a message cut into steps at 然后/再/punctuation, and one
+clause read: whole-message commands first, then 把/将/给/用/在 … verb … patterns.
 
 The clause is cut into words by jieba with our dictionary; the main verb is found among the tokens
 (so "加" inside "加菲猫" or "画" in "墙上的画" is not taken for a verb) and the phrases around it become
@@ -10,9 +11,26 @@ import functools
 import re
 from dataclasses import dataclass
 
-from agent.clause import PRONOUNS, ClauseParse, Phrase, bare_remove_clause, control_clause, edit_clause, none_clause
-from agent.lexicon import zh_lexicon, zh_tokenize
-from agent.phrase_zh import clean_phrase, colour_name, paint_target, split_colour_noun, zh_number
+from agent.parse.clause import (
+    PRONOUNS,
+    ClauseParse,
+    Phrase,
+    edit_clause,
+    none_clause,
+    remove_clause,
+    split_spans,
+    whole_message,
+)
+from agent.parse.commands import Language
+from agent.parse.lexicon import lexicon, positions, zh_tokenize
+from agent.parse.phrase_zh import clean_phrase, colour_name, paint_target, split_colour_noun, zh_number
+
+# Where one step ends and the next begins: "把猫换成老虎，然后把沙发变成蓝色" → two steps. These cuts are
+# candidates only: agent/parse/rules.py joins a piece back when it is not a step on its own.
+_STEP_WORDS = r"然后再|然后|接着再|接着|之后再|之后|随后|并且|而且|同时|另外|最后再|再然后|紧接着"
+_SEPARATOR = re.compile(
+    rf"\s*[,.。;!?]*\s*(?:{_STEP_WORDS})\s*|\s*[,.。;!?]+\s*(?:(?:再|还有|也|还)(?=[把将给在往用删去加添擦移换让]))?\s*"
+    r"|(?<=[^,.。;!?\s])(?:再|并)(?=[把将给在往用删去加添擦移换让])")
 
 # Verb stems joined with a following 成/为 (换+成), 掉/走 (删+掉), 在/到 (放+在) or 上 (戴+上) when jieba
 # cut them apart.
@@ -45,14 +63,11 @@ class _Lex:
     region_markers: frozenset[str]
     locatives: frozenset[str]
     region_words: dict[str, str]
-    positions: dict[str, str]
     all_adverbs: frozenset[str]
     fillers: frozenset[str]
     prefixes: tuple[str, ...]
     suffixes: tuple[str, ...]
     rewrites: dict[str, str]
-    control: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
-    bare_remove: re.Pattern[str]
     exclude: tuple[re.Pattern[str], ...]
     chitchat: frozenset[str]
     questions: re.Pattern[str]
@@ -60,7 +75,7 @@ class _Lex:
 
 @functools.cache
 def _lex() -> _Lex:
-    lex = zh_lexicon()
+    lex = lexicon("zh")
     verbs: dict[str, set[str]] = {}
     for kind, ws in lex["verbs"].items():
         for w in ws:
@@ -72,15 +87,11 @@ def _lex() -> _Lex:
         region_markers=frozenset(lex["region_markers"]),
         locatives=frozenset(lex["locatives"]),
         region_words=lex["region_words"],
-        positions={w: pos for pos, ws in lex["positions"].items() for w in ws},
         all_adverbs=frozenset(lex["all_adverbs"]),
         fillers=frozenset(lex["filler_adverbs"]),
         prefixes=by_length(lex["polite_prefixes"]),
         suffixes=by_length(lex["polite_suffixes"]),
         rewrites=lex["rewrites"],
-        control=tuple((action, tuple(re.compile(p, re.I) for p in patterns))
-                      for action, patterns in lex["control"].items()),
-        bare_remove=re.compile(lex["bare_remove"], re.I),
         exclude=tuple(re.compile(p) for p in lex["exclude_regexes"]),
         chitchat=frozenset(lex["chitchat"]),
         questions=re.compile("|".join(map(re.escape, lex["question_words"]))),
@@ -110,25 +121,6 @@ def strip_wrappers(text: str) -> str:
                 break
     return text[start:end].strip()
 
-
-def _control(text: str) -> ClauseParse | None:
-    compact = text.replace(" ", "")
-    for action, patterns in _lex().control:
-        for pattern in patterns:
-            match = pattern.search(compact)
-            if not match:
-                continue
-            groups = match.groupdict()
-            if action == "pick_all":
-                return control_clause("pick", "zh", all=True)
-            if action != "pick":
-                return control_clause(action, "zh")
-            if groups.get("n"):
-                return control_clause("pick", "zh", index=zh_number(groups["n"]))
-            position = _lex().positions.get(groups.get("pos") or "")
-            if position:
-                return control_clause("pick", "zh", position=position)
-    return None
 
 
 def _take_exclude(text: str) -> tuple[str, str | None]:
@@ -218,8 +210,8 @@ def _region(tokens: list[str]) -> Phrase:
     while tokens and tokens[0] in lex.region_markers:
         tokens = tokens[1:]
     joined = "".join(tokens)
-    if joined in lex.positions:
-        return Phrase(None, position=lex.positions[joined])
+    if joined in positions("zh"):
+        return Phrase(None, position=positions("zh")[joined])
     while len(tokens) > 1 and (tokens[-1] in lex.locatives or tokens[-1] == "的"):
         tokens = tokens[:-1]
     if tokens and len(tokens[-1]) > 1 and tokens[-1][-1] in _LOCATIVE_ENDS:  # jieba keeps "墙上" whole
@@ -304,11 +296,8 @@ def _replace(source: Phrase, target: str | None, exclude: str | None) -> ClauseP
 def _remove(source: Phrase, exclude: str | None) -> ClauseParse:
     """One remove per thing named: "把猫和狗去掉" → remove 猫, remove 狗."""
     parts = re.split(r"和|与|跟|及|以及|还有|、", source.text or "") if source.text else []
-    if len(parts) > 1 and all(0 < len(p) <= 6 for p in parts) and not exclude:
-        commands = tuple(c for p in parts for c in edit_clause(
-            "remove", clean_phrase(p), None, "zh", required=("source",)).commands)
-        return ClauseParse(commands, sure=True)
-    return edit_clause("remove", source, None, "zh", exclude=exclude, required=("source",))
+    several = len(parts) > 1 and all(0 < len(p) <= 6 for p in parts)
+    return remove_clause(source, "zh", things=[clean_phrase(p) for p in parts] if several else (), exclude=exclude)
 
 
 def _holds_a_step(phrase: str | None) -> bool:
@@ -323,7 +312,7 @@ def _arrow(text: str) -> str:
 
 
 def parse_clause_zh(clause: str) -> ClauseParse:
-    """Commands for one Chinese clause (already cleaned by agent.text.clean_text).
+    """Commands for one Chinese clause (already cleaned by agent.parse.text.clean_text).
 
     "把猫换成狗" → replace 猫 → 狗; "删除左边的人" → remove 人, left; "撤销" → undo;
     "你好" → none (sure); "猫猫狗狗" → none (unsure).
@@ -334,12 +323,9 @@ def parse_clause_zh(clause: str) -> ClauseParse:
     clause = _arrow(clause.strip())
     bare = _PUNCT.sub("", clause)
     core = strip_wrappers(bare)
-    for candidate in (bare, core):
-        control = _control(candidate)
-        if control:
-            return control
-        if lex.bare_remove.fullmatch(candidate):
-            return bare_remove_clause("zh")
+    control = whole_message((bare.replace(" ", ""), core.replace(" ", "")), "zh", number=zh_number)
+    if control:
+        return control
     text, exclude = _take_exclude(clause)
     text = strip_wrappers(_PUNCT.sub("", text.replace("、", "和")))
     tokens = _join_stems([t for t in zh_tokenize(text) if t.strip() or t == " "])  # " " joins English words
@@ -352,3 +338,24 @@ def parse_clause_zh(clause: str) -> ClauseParse:
             return parsed
     return none_clause("zh", sure=bare in lex.chitchat or core in lex.chitchat or bool(
         v is None and lex.questions.search(bare)) or not bare)
+
+
+class ChineseRules:
+    """The rules for Chinese messages, as agent/parse/language_rules.py's LanguageRules."""
+
+    language: Language = "zh"
+
+    def split(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) spans of the candidate steps of a cleaned message, in order."""
+        return split_spans(_SEPARATOR, text)
+
+    def clause(self, text: str) -> ClauseParse:
+        """One step read (see `parse_clause_zh`)."""
+        return parse_clause_zh(text)
+
+    def paint_target(self, thing: str | None, target: str | None) -> str | None:
+        """What to paint when `thing` becomes `target` ("沙发", "红色" → "红色的沙发")."""
+        return paint_target(thing, target)
+
+
+ZH = ChineseRules()

@@ -4,8 +4,8 @@ Texts are data in prompts/help.yaml.
 """
 from __future__ import annotations
 
-from agent.commands import Language
-from agent.lexicon import load_yaml
+from agent.parse.commands import Language
+from agent.parse.lexicon import load_yaml
 
 
 def help_text(language: Language | str = "zh") -> str:

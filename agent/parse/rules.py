@@ -1,20 +1,15 @@
-"""The rule parser for a whole message: candidate steps, each read in its language, joined back when a
-piece is not a step on its own. No model is involved.
+"""The rule parser for a whole message: candidate steps, each read by its language's rules (the registry
+in agent/parse/language_rules.py), joined back when a piece is not a step on its own. No model is involved.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from agent.clause import PRONOUNS, ClauseParse
-from agent.phrase_en import paint_target as paint_target_en
-from agent.phrase_zh import paint_target as paint_target_zh
-from agent.commands import EditCommand, Language
-from agent.parse_en import parse_clause_en
-from agent.parse_zh import parse_clause_zh
-from agent.split import split_steps
+from agent.parse.clause import PRONOUNS, ClauseParse
+from agent.parse.commands import EditCommand, Language
+from agent.parse.language_rules import RULES
 from tools.language import detect_language
-
 
 # Pieces are joined back into one step only up to this length ("除了狗以外，把动物都去掉" is 11).
 MAX_MERGED_CHARS = 120
@@ -33,18 +28,13 @@ class RuleParse:
     sure: bool
     language: Language
 
-    @property
-    def understood(self) -> bool:
-        """False when the rules found no step and are not sure the message is small talk."""
-        return self.sure or any(c.action != "none" for c in self.commands)
-
 
 def parse_clause(text: str, language: Language) -> ClauseParse:
-    """One step read by the rules of `language`; Chinese text the Chinese rules cannot read is tried
-    with the English ones ("replace 猫 with 狗"). Commands carry `language` either way."""
-    parsed = parse_clause_zh(text) if language == "zh" else parse_clause_en(text)
-    if language == "zh" and not parsed.sure:
-        english = parse_clause_en(_CJK_RUN.sub(r" \1 ", text))  # "replace猫with狗" → "replace 猫 with 狗"
+    """One step read by the rules of `language`; text those rules cannot read is tried with the English
+    ones ("replace 猫 with 狗" in a Chinese message). Commands carry `language` either way."""
+    parsed = RULES[language].clause(text)
+    if language != "en" and not parsed.sure:
+        english = RULES["en"].clause(_CJK_RUN.sub(r" \1 ", text))  # "replace猫with狗" → "replace 猫 with 狗"
         if english.sure and not english.is_none:
             parsed = english
     if any(c.language != language for c in parsed.commands):
@@ -64,8 +54,7 @@ def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
             if thing:
                 target = command.target
                 if target and command.action == "replace":  # a colour or style names the thing too
-                    paint = paint_target_zh if command.language == "zh" else paint_target_en
-                    target = paint(thing, target)
+                    target = RULES[command.language].paint_target(thing, target)
                 elif target:
                     target = re.sub(rf"(?<![A-Za-z]){re.escape(command.source)}(?![A-Za-z])", thing, target)
                 command = command.model_copy(update={"source": thing, "target": target})
@@ -74,13 +63,13 @@ def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
 
 
 def parse_rules(text: str) -> RuleParse:
-    """Commands for a cleaned message (see agent.text.clean_text), by rules alone.
+    """Commands for a cleaned message (see agent/parse/text.py `clean_text`), by rules alone.
 
     "把猫换成老虎，然后把沙发变成蓝色" → [replace 猫→老虎, replace 沙发→蓝色的沙发];
     "你好，把猫去掉" → [remove 猫] (small talk next to an edit is dropped); "" → [none].
     """
     language = detect_language(text)
-    spans = split_steps(text, language)
+    spans = RULES[language].split(text)
     if not spans:
         return RuleParse((EditCommand(action="none", language=language),), sure=True, language=language)
     parts: list[tuple[int, int, ClauseParse]] = []

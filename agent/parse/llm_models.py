@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Optional
 
-from agent.lexicon import load_yaml
+from agent.parse.lexicon import load_yaml
 from tools.errors import BadInputError, ModelUnavailableError
 
 if TYPE_CHECKING:

@@ -1,0 +1,22 @@
+"""The instruction parser: a chat message → the typed edit commands it asks for.
+
+    from agent.parse import EditCommand, parse_instruction
+    parse_instruction("把猫换成狗，然后把沙发变成蓝色")   # → [replace 猫→狗, replace 沙发→蓝色的沙发]
+
+How it is laid out (read in this order):
+- commands.py — `EditCommand`, the schema the session runs.
+- instruction.py — `parse_instruction`: clean the text, read it by rules, ask a chat model only when
+  the rules are not sure (llm_parser.py, llm_models.py).
+- rules.py — a whole message: cut into steps, each step read by its language's rules, pronouns resolved.
+- language_rules.py — `LanguageRules`, the contract each language implements, and the registry.
+- zh.py + phrase_zh.py, en.py + phrase_en.py — the Chinese and the English rules.
+- clause.py — what both languages share: phrases, clause results, control commands, several removals.
+- lexicon.py — the word lists (data in prompts/), jieba with our dictionary; text.py — input cleaning.
+- help.py — the help and "not understood" texts (prompts/help.yaml).
+
+Light to import: jieba is loaded on the first Chinese message, langchain only when a model is passed.
+"""
+from agent.parse.commands import EditCommand
+from agent.parse.instruction import parse_instruction
+
+__all__ = ["EditCommand", "parse_instruction"]
