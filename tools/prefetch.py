@@ -65,6 +65,8 @@ def fetch_preset(preset: Preset, *, components: list[str] | None = None, check: 
 def fetch_model(*, component: str, source: str, check: bool = True,
                 on_progress: ProgressCallback | None = None) -> FetchedModel:
     """One component in the cache (downloaded if needed) or at its local path, verified."""
+    if not check and looks_local(source):  # nothing to download; its loader checks it at first use
+        return FetchedModel(component, source, Path(source).expanduser())
     if component == "sam":
         if not check:
             return FetchedModel(component, source, sam_checkpoint_path(source, on_progress=on_progress))
@@ -72,7 +74,7 @@ def fetch_model(*, component: str, source: str, check: bool = True,
     if component == "clip_zh":
         hub_file = cn_clip_hub_file(source)
         if hub_file is None:
-            load_local_cn_clip(source)  # a small read next to a download; refuses a file that is not one
+            load_local_cn_clip(source)  # read once: a file that is not a cn_clip checkpoint is refused now
             return FetchedModel(component, source, Path(source).expanduser())
         path = fetch_hub_file(component, source, repo=hub_file[0], file=hub_file[1], local_dir=cn_clip_cache(),
                               on_progress=on_progress)
