@@ -168,18 +168,20 @@ def setting_cases(model_files: dict[str, Path]) -> list[tuple[str, list[str], st
         ("model-component-unknown", ["--model", "vae=/tmp/x"], "component"),
         ("model-without-path", ["--model", "sam="], "COMPONENT=PATH"),
     ]
-    for component in ("sam", "clip_en", "clip_zh", "sd_en", "sd_zh"):
+    for component in ("sam", "clip_en", "clip_zh", "sd_en", "sd_zh"):  # the refusal says it is not that model
+        not_a = "不是" if component.endswith("_zh") else "is not a"  # (the CLI answers a Chinese edit in Chinese)
         cases.append((f"{component}-path-missing", ["--model", f"{component}=/no/such/model"], component))
-        cases.append((f"{component}-path-is-a-text-file", ["--model", f"{component}={model_files['text']}"], component))
+        cases.append((f"{component}-path-is-a-text-file", ["--model", f"{component}={model_files['text']}"], not_a))
     for component in ("sam", "clip_en", "clip_zh", "sd_en", "sd_zh"):
-        cases.append((f"{component}-empty-folder", ["--model", f"{component}={model_files['empty_dir']}"], component))
+        not_a = "不是" if component.endswith("_zh") else "is not a"
+        cases.append((f"{component}-empty-folder", ["--model", f"{component}={model_files['empty_dir']}"], not_a))
     cases += [
         ("steps-scientific", ["--steps", "1e3"], "steps"), ("guidance-empty", ["--guidance", ""], "guidance"),
         ("seed-hex", ["--seed", "0x10"], "seed"), ("scheduler-empty", ["--scheduler", ""], "scheduler"),
         ("points-per-side-negative", ["--points-per-side", "-5"], "points-per-side"),
         ("device-cuda-without-gpu", ["--device", "cuda:7"], "device"),
-        ("sam-corrupted-checkpoint", ["--model", f"sam={model_files['bad_pth']}"], "sam"),
-        ("clip_zh-corrupted-checkpoint", ["--model", f"clip_zh={model_files['bad_pt_dir']}"], "clip_zh"),
+        ("sam-corrupted-checkpoint", ["--model", f"sam={model_files['bad_pth']}"], "not a SAM checkpoint"),
+        ("clip_zh-corrupted-checkpoint", ["--model", f"clip_zh={model_files['bad_pt_dir']}"], "不是 cn_clip 检查点"),
         ("sd_en-corrupted-folder", ["--model", f"sd_en={model_files['bad_sd_dir']}"], "sd_en"),
     ]
     return cases

@@ -1,8 +1,9 @@
 """Presets resolve without network; a missing model is one clear sentence."""
 import pytest
 
+from tools.device import resolve_device
 from tools.errors import BadInputError, ModelUnavailableError
-from tools.models import load_models, resolve_device
+from tools.models import load_models
 from tools.presets import COMPONENT_ENV, PRESET_NAMES, get_preset
 
 
@@ -64,9 +65,38 @@ def test_models_are_loaded_once_and_shared(tiny_models):
     assert tiny_models.inpainter("en") is tiny_models.inpainter("en")
 
 
-def test_device_auto_picks_the_cpu_here_and_keeps_explicit_choices():
-    assert resolve_device("auto") in {"cpu", "cuda", "mps"}
-    assert resolve_device("cpu") == "cpu"
+@pytest.fixture
+def machine(monkeypatch):
+    """Pretend this machine has the given accelerators: machine(cuda=True, mps=False, bf16=False)."""
+    import torch
+
+    import tools.device
+
+    def pretend(*, cuda: bool = False, mps: bool = False, bf16: bool = False):
+        monkeypatch.delenv("EDIT_EVERYTHING_PRECISION", raising=False)
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+        monkeypatch.setattr(tools.device, "cpu_has_native_bf16", lambda: bf16)
+
+    return pretend
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"),
+                                                 (False, False, "cpu")])
+def test_device_auto_prefers_cuda_then_mps_then_the_cpu(machine, cuda, mps, expected):
+    machine(cuda=cuda, mps=mps)
+    assert resolve_device("auto") == expected
+    assert resolve_device(" AUTO ") == expected and resolve_device("") == expected
+
+
+def test_an_explicit_device_is_kept_when_present_and_refused_in_one_line_when_not(machine):
+    machine(cuda=True)
+    assert resolve_device("cuda:1") == "cuda:1" and resolve_device("cpu") == "cpu"
+    with pytest.raises(BadInputError, match="'mps' is not available on this machine"):
+        resolve_device("mps")
+    with pytest.raises(BadInputError, match="Unknown device 'tpu'") as caught:
+        resolve_device("tpu")
+    assert "\n" not in caught.value.message and "tpu" in caught.value.message_for("zh")
 
 
 @pytest.mark.parametrize("value, reason", [("fp8", "Unknown precision 'fp8'"), ("fp16", "fp16 needs a GPU")])
@@ -77,25 +107,47 @@ def test_a_precision_this_machine_cannot_run_is_refused_before_loading(monkeypat
     assert reason in caught.value.message and "\n" not in caught.value.message
 
 
-def test_real_presets_pick_the_fastest_precision_the_device_runs_well():
+@pytest.mark.parametrize("device, bf16, expected", [("cuda", False, "float16"), ("cuda:0", True, "float16"),
+                                                  ("mps", True, "float32"), ("cpu", True, "bfloat16"),
+                                                  ("cpu", False, "float32")])
+def test_real_presets_pick_the_fastest_precision_the_device_runs_well(machine, device, bf16, expected):
     import torch
 
-    from tools.models import cpu_has_native_bf16, dtype_for
+    from tools.models import Models
 
-    assert dtype_for("cuda") == torch.float16
-    assert dtype_for("mps") == torch.float32
-    assert dtype_for("cpu") == (torch.bfloat16 if cpu_has_native_bf16() else torch.float32)
-    assert dtype_for("cpu", "fp32") == torch.float32 and get_preset("tiny").precision == "fp32"
-    assert get_preset("auto").precision == "auto"
+    machine(cuda=device.startswith("cuda"), mps=device == "mps", bf16=bf16)
+    assert Models(preset=get_preset("auto"), device=device).dtype == getattr(torch, expected)
+
+
+@pytest.mark.parametrize("setting, bf16, expected", [("fp32", True, "float32"), ("bf16", False, "bfloat16"),
+                                                     (" BF16 ", False, "bfloat16")])
+def test_the_precision_variable_overrides_the_preset_and_the_machine(machine, monkeypatch, setting, bf16, expected):
+    import torch
+
+    from tools.models import Models
+
+    machine(bf16=bf16)
+    monkeypatch.setenv("EDIT_EVERYTHING_PRECISION", setting)
+    assert Models(preset=get_preset("auto"), device="cpu").dtype == getattr(torch, expected)
+
+
+def test_the_tiny_preset_stays_in_fp32_even_on_a_bf16_cpu(machine, monkeypatch):
+    import torch
+
+    from tools.models import Models
+
+    machine(bf16=True)
+    monkeypatch.delenv("EDIT_EVERYTHING_PRECISION", raising=False)
+    assert Models(preset=get_preset("tiny"), device="cpu").dtype == torch.float32
 
 
 def test_an_edit_in_bf16_changes_only_its_mask(monkeypatch, model_cache, cat_photo):
     """bf16 (the real presets' choice on a CPU with bf16 instructions) through SAM, point prompts and SD."""
     import numpy as np
     import torch
+    from conftest import changed_pixels
 
     from agent.editor import Editor, EditSettings
-    from conftest import changed_pixels
 
     monkeypatch.setenv("EDIT_EVERYTHING_PRECISION", "bf16")
     models = load_models("tiny", device="cpu")

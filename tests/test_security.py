@@ -88,7 +88,7 @@ def evil_checkpoint(path: Path, marker: Path) -> Path:
 
 
 def test_a_sam_checkpoint_that_carries_code_is_refused_without_running_it(tmp_path):
-    from tools.models import load_sam
+    from tools.load_sam import load_sam
 
     marker = tmp_path / "ran"
     path = evil_checkpoint(tmp_path / "sam_vit_b.pth", marker)
@@ -100,7 +100,7 @@ def test_a_sam_checkpoint_that_carries_code_is_refused_without_running_it(tmp_pa
 @pytest.mark.parametrize("layout", ["cn_clip's own file name", "config with cn_clip's structures",
                                     "config with model_info"])
 def test_a_cn_clip_checkpoint_that_carries_code_is_refused_without_running_it(tmp_path, layout):
-    from tools.models import load_cn_clip
+    from tools.load_clip import load_cn_clip
 
     marker, folder = tmp_path / "ran", tmp_path / "clip"
     folder.mkdir()

@@ -7,17 +7,31 @@ instead of after minutes of retries.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 import socket
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Callable
 
 from tools.errors import ModelUnavailableError
 from tools.presets import COMPONENT_ENV, COMPONENT_TITLES, SAM_CHECKPOINTS, cache_dir
+from tools.transfer import DownloadProgress, ProgressCallback, download_url, progress_bar_class
+
+__all__ = ["DownloadProgress", "ProgressCallback", "fetch_hub_file", "from_hub", "host_reachable", "hub_url",
+           "looks_local", "not_a_model", "offline", "sam_cache_path", "sam_checkpoint_path", "unavailable"]
+
+# what a local copy of each component must be, for the one line that says a file is not one
+COMPONENT_FORMATS = {
+    "sam": (("a SAM checkpoint", "a SAM .pth file"), ("SAM 检查点", "SAM 的 .pth 文件")),
+    "clip_en": (("a CLIP model folder", "a folder saved by transformers' CLIPModel (config.json + weights)"),
+                ("CLIP 模型文件夹", "transformers CLIPModel 保存的文件夹（config.json 和权重）")),
+    "clip_zh": (("a cn_clip checkpoint", "a cn_clip .pt checkpoint or a folder holding one"),
+                ("cn_clip 检查点", "cn_clip 的 .pt 检查点或包含它的文件夹")),
+    "sd_en": (("a diffusers pipeline folder", "a folder saved by diffusers (model_index.json, unet/, vae/, …)"),
+              ("diffusers 流水线文件夹", "diffusers 保存的文件夹（model_index.json、unet/、vae/ 等）")),
+}
+COMPONENT_FORMATS["sd_zh"] = COMPONENT_FORMATS["sd_en"]
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +91,15 @@ def from_hub(component: str, source: str, load: Callable[[bool], object]):
 
 
 def unavailable(component: str, source: str, cause: BaseException | str) -> ModelUnavailableError:
-    """The one-sentence error for a component that cannot be loaded."""
+    """The one-sentence error for a component that cannot be loaded (a download, or a local copy)."""
     en_title, zh_title = COMPONENT_TITLES[component]
     env = COMPONENT_ENV[component]
     reason = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else type(cause).__name__
+    if looks_local(source):
+        return ModelUnavailableError(
+            f"Could not load {en_title} from '{source}' ({reason}); set {env} (or --model {component}=PATH) "
+            "to a working copy.",
+            zh=f"无法从“{source}”加载{zh_title}（{reason}）；请把 {env}（或 --model {component}=路径）指向可用的副本。")
     return ModelUnavailableError(
         f"Could not load {en_title} '{source}' ({reason}); download it on a connected machine and "
         f"set {env}=/path/to/local/copy (or --model {component}=PATH).",
@@ -88,31 +107,52 @@ def unavailable(component: str, source: str, cause: BaseException | str) -> Mode
            f"{env}=/本地/路径（或 --model {component}=路径）。")
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def not_a_model(component: str, path: str) -> ModelUnavailableError:
+    """The one line for a local file or folder that is not what `component` needs ("not a SAM checkpoint")."""
+    (en_kind, en_need), (zh_kind, zh_need) = COMPONENT_FORMATS[component]
+    env = COMPONENT_ENV[component]
+    return ModelUnavailableError(
+        f"'{path}' is not {en_kind}: --model {component} ({env}) needs {en_need}.",
+        zh=f"“{path}”不是 {zh_kind}：--model {component}（{env}）需要 {zh_need}。")
 
 
-def sam_checkpoint_path(source: str) -> Path:
+def fetch_hub_file(component: str, source: str, *, repo: str, file: str, local_dir: Path,
+                   on_progress: ProgressCallback | None = None) -> Path:
+    """`local_dir/file`, downloaded from the Hub repo `repo` unless it is already there."""
+    target = local_dir / file
+    if target.is_file():
+        return target
+    if offline():
+        raise unavailable(component, source, "not in the cache and downloads are off")
+    if not host_reachable(hub_url()):
+        raise unavailable(component, source, f"not in the cache and {hub_url()} cannot be reached")
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo, file, local_dir=local_dir,
+                                    tqdm_class=progress_bar_class(component, file, on_progress)))
+    except Exception as exc:
+        raise unavailable(component, source, exc) from exc
+
+
+def sam_checkpoint_path(source: str, *, on_progress: ProgressCallback | None = None) -> Path:
     """A local SAM checkpoint for `source` (a variant name or a path), downloading it if needed.
 
-    Downloads go to the cache with their md5 checked; a file with a wrong md5 is deleted.
+    Downloads go to the cache with their md5 checked (`on_progress` sees each chunk); a file with a
+    wrong md5 is deleted.
     """
     if source not in SAM_CHECKPOINTS:
         path = Path(source).expanduser()
         if path.is_dir():
             found = sorted(path.glob("*.pth")) + sorted(path.glob("*.pt"))
             if not found:
-                raise unavailable("sam", source, "no .pth checkpoint in that folder")
+                raise not_a_model("sam", source)
             path = found[0]
         if not path.is_file():
-            raise unavailable("sam", source, "no such file")
+            raise unavailable("sam", source, "no such file or folder")
         return path
     info = SAM_CHECKPOINTS[source]
-    target = cache_dir() / "sam" / Path(info.url).name
+    target = sam_cache_path(source)
     if target.is_file():
         return target
     if offline():
@@ -120,16 +160,14 @@ def sam_checkpoint_path(source: str) -> Path:
     if not host_reachable(info.url):
         raise unavailable("sam", source, f"not in the cache and {urllib.parse.urlparse(info.url).hostname} "
                                          "cannot be reached")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial_file = target.with_suffix(".part")
     try:
         log.info("downloading %s to %s", info.url, target)
-        urllib.request.urlretrieve(info.url, partial_file)  # noqa: S310 - a fixed https URL
-        if md5_of(partial_file) != info.md5:
-            raise ValueError("the download's checksum does not match")
-        os.replace(partial_file, target)
+        return download_url(url=info.url, target=target, component="sam", md5=info.md5, on_progress=on_progress)
     except Exception as exc:
-        partial_file.unlink(missing_ok=True)
         reason = "could not download it: no internet connection?" if isinstance(exc, OSError) else exc
         raise unavailable("sam", source, reason) from exc
-    return target
+
+
+def sam_cache_path(variant: str) -> Path:
+    """Where the checkpoint of a SAM variant ("vit_h") is kept in the cache."""
+    return cache_dir() / "sam" / Path(SAM_CHECKPOINTS[variant].url).name

@@ -1,8 +1,9 @@
 """Tiny random-weight models, saved in their real on-disk formats, for tests and offline tries.
 
 `ensure_tiny_models(cache_dir)` builds them once under `cache_dir/tiny/` (a few seconds); the tiny
-preset then loads them through exactly the loaders the real presets use (`tools.models`). Their
-scores and images mean nothing: they exist to exercise every code path without downloads.
+preset then loads them through exactly the loaders the real presets use (tools/load_*.py, which
+import `build_tiny_sam` from here; nothing here imports them). Their scores and images mean nothing:
+they exist to exercise every code path without downloads.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 
 TINY_FORMAT = "5"  # bump to rebuild every user's tiny models after a change here
@@ -54,11 +56,31 @@ def build_sam(folder: Path) -> None:
     """A 2-block, 64-wide SAM ViT through segment_anything's own builder; saved as a state dict."""
     import torch
 
-    from tools.models import sam_builders
-
     folder.mkdir(parents=True)
-    sam = sam_builders()["tiny"]()
+    sam = build_tiny_sam()
     torch.save(sam.state_dict(), folder / "sam_tiny.pth")
+
+
+def build_tiny_sam(checkpoint: str | None = None):
+    """A 256-px, 2-block, 64-wide SAM for tests; loads `checkpoint` (a state dict) like SAM's builders."""
+    import torch
+    from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
+
+    sam = Sam(
+        image_encoder=ImageEncoderViT(
+            depth=2, embed_dim=64, img_size=256, mlp_ratio=4, num_heads=2, patch_size=16, qkv_bias=True,
+            use_rel_pos=True, global_attn_indexes=[1], window_size=4, out_chans=32,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6)),
+        prompt_encoder=PromptEncoder(embed_dim=32, image_embedding_size=(16, 16),
+                                     input_image_size=(256, 256), mask_in_chans=8),
+        mask_decoder=MaskDecoder(
+            num_multimask_outputs=3, transformer_dim=32, iou_head_depth=3, iou_head_hidden_dim=32,
+            transformer=TwoWayTransformer(depth=2, embedding_dim=32, mlp_dim=64, num_heads=2)),
+        pixel_mean=[123.675, 116.28, 103.53], pixel_std=[58.395, 57.12, 57.375])
+    sam.eval()
+    if checkpoint is not None:
+        sam.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+    return sam
 
 
 def byte_level_vocab() -> dict[str, int]:

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from tools.errors import BadInputError, EditError, NotFoundError
+from ui.cli_download import add_download_command
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FOUND = 0, 1, 2, 3
 LOG_FILE = Path(os.environ.get("EDIT_EVERYTHING_LOG") or Path(tempfile.gettempdir()) / "edit-everything.log")
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ui.cli_session import add_session_commands
 
     add_session_commands(commands)
+    add_download_command(commands)
     return parser
 
 

@@ -13,7 +13,10 @@ from typing import Callable, Iterator
 import streamlit as st
 
 from agent.editor import Editor, EditSettings
+from tools.errors import EditError
 from tools.models import Models, load_models
+from tools.prefetch import fetch_preset
+from tools.transfer import ProgressCallback
 
 
 @st.cache_resource(show_spinner=False)
@@ -53,3 +56,12 @@ def generation(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def fetch_for_turn(models: Models, language: str, on_progress: ProgressCallback) -> None:
+    """Before a turn in `language`: download (reporting progress) the models it will load that are not
+    loaded yet and not in the cache. One that cannot be fetched is left to the turn, which says so."""
+    missing = [component for component in models.components(language) if not models.is_loaded(component)]
+    if missing and not models.preset.tiny:
+        with contextlib.suppress(EditError):
+            fetch_preset(models.preset, components=missing, check=False, on_progress=on_progress)

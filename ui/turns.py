@@ -15,7 +15,10 @@ from agent.editor import Editor
 from agent.reply import Reply, TurnProgress
 from tools.errors import BadInputError, EditError
 from tools.images import LoadedImage, load_image
-from ui.models import generation
+from tools.language import detect_language
+from tools.models import Models
+from tools.transfer import DownloadProgress
+from ui.models import fetch_for_turn, generation
 from ui.state import AppState, Selection
 from ui.strings import plain, t
 from ui.widgets import Event
@@ -48,7 +51,8 @@ def handle(state: AppState, event: Event | None, language: str, editor: Editor, 
     elif event.kind == "send":
         prompt = state.selection.prompt if state.selection is not None else {}
         run(state, language, live, event.value, lambda progress: session.send(event.value, on_progress=progress,
-                                                                             **prompt))
+                                                                             **prompt),
+            fetch=(editor.models, detect_language(event.value)))
     elif event.kind == "pick":
         run(state, language, live, t("pick", language, number=event.value),
             lambda progress: session.pick(event.value, on_progress=progress))
@@ -59,8 +63,10 @@ def handle(state: AppState, event: Event | None, language: str, editor: Editor, 
         finish(state, call(event.value) if event.kind == "goto" else call())
 
 
-def run(state: AppState, language: str, live, said: str, call: Callable[[Callable], Reply]) -> None:
-    """Run a turn that may take long: the user's words, then a status with a per-step progress bar."""
+def run(state: AppState, language: str, live, said: str, call: Callable[[Callable], Reply],
+        fetch: tuple[Models, str] | None = None) -> None:
+    """Run a turn that may take long: the user's words, then a status with a per-step progress bar.
+    `fetch` (models, the turn's text language): download what the turn needs first, shown per file."""
     with live:
         with st.chat_message("user"):
             st.markdown(plain(said))
@@ -82,6 +88,8 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
 
     try:
         with generation(on_wait=lambda: status.update(label=t("queued", language), expanded=True)):
+            if fetch is not None:
+                fetch_for_turn(*fetch, on_progress=DownloadView(status, bar, language))
             reply = call(on_progress)
     except Exception:  # the session answers every failure itself; this is a bug in the page
         logger.exception("turn failed")
@@ -94,6 +102,23 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
 
 
 STAGE_KEYS = {f"stage.{name}" for name in STAGES}
+
+
+class DownloadView:
+    """DownloadProgress events in a turn's status: the file, megabytes done of total, a bar per file."""
+
+    def __init__(self, status, bar, language: str) -> None:
+        self.status, self.bar, self.language, self.shown = status, bar, language, None
+
+    def __call__(self, event: DownloadProgress) -> None:
+        share = min(1.0, event.done / event.total) if event.total else 0.0
+        if (event.file, int(share * 100)) == self.shown:
+            return  # one redraw per percent
+        self.shown = (event.file, int(share * 100))
+        total = f"{event.total / 2**20:.0f}" if event.total else "?"
+        label = t("downloading", self.language, file=event.file, done=f"{event.done / 2**20:.0f}", total=total)
+        self.bar.progress(share, text=label)
+        self.status.update(label=label, expanded=True)
 
 
 def finish(state: AppState, reply: Reply) -> None:
