@@ -78,8 +78,10 @@ def image_and_turns(words: list[str], *, session: str | None) -> tuple[Path | No
     else:
         image, turns = None, words
     if not turns:
-        raise BadInputError("Give at least one turn after the photo, e.g. run photo.jpg \"把猫换成狗\" -o out.png.",
-                            zh="请在照片后面至少给出一轮指令，例如 run photo.jpg \"把猫换成狗\" -o out.png。")
+        raise BadInputError("Give the photo, then at least one turn: run photo.jpg \"把猫换成狗\" -o out.png "
+                            "(or --session ID --data-dir DIR, then the turns).",
+                            zh="请先给照片，再给至少一轮指令：run photo.jpg \"把猫换成狗\" -o out.png"
+                               "（或者 --session ID --data-dir 目录，再给指令）。")
     return image, turns
 
 
