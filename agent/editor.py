@@ -10,6 +10,7 @@ and the repaint is pasted at full resolution.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Literal
@@ -74,9 +75,11 @@ class EditResult:
     window: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def summary(self, candidate_limit: int = 10) -> dict:
-        """A JSON-ready dict: chosen box and score, candidates, timings, seed, model ids."""
+        """A JSON-ready dict: chosen box and score, candidates, timings, seed, model ids. Every box is
+        (x0, y0, x1, y1) in the picture's own pixels (x1, y1 exclusive), also for a photo that was
+        segmented on a smaller working copy."""
         def describe(c: Candidate) -> dict:
-            return {"rank": c.rank, "box": list(c.box), "score": round(c.score, 4),
+            return {"rank": c.rank, "box": box_at_size(c, self.mask.shape), "score": round(c.score, 4),
                     "similarity": round(c.similarity, 4), "area": c.segment.area}
         return {
             "action": self.action, "source": self.source, "target": self.target, "language": self.language,
@@ -252,6 +255,15 @@ class Editor:
                                      language=language)
         return inpainter.inpaint(image, mask, target, settings=inpaint_settings, on_step=on_step,
                                  language=language)
+
+
+def box_at_size(candidate: Candidate, shape: tuple[int, int]) -> list[int]:
+    """`candidate`'s box (found on a working copy) in the frame of a picture of `shape` (H, W)."""
+    height, width = shape
+    scale_y, scale_x = height / candidate.mask.shape[0], width / candidate.mask.shape[1]
+    x0, y0, x1, y1 = candidate.box
+    return [int(math.floor(x0 * scale_x)), int(math.floor(y0 * scale_y)),
+            min(width, int(math.ceil(x1 * scale_x))), min(height, int(math.ceil(y1 * scale_y)))]
 
 
 def add_region(mask: np.ndarray) -> np.ndarray:

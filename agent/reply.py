@@ -8,14 +8,15 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tools.masks import overlay
+from tools.masks import overlay, resize_mask
 from tools.rank import Candidate
+from tools.segment import Segment
 
 ReplyKind = Literal["edited", "asked", "not_found", "history", "partial", "error", "info"]
 
@@ -93,10 +94,13 @@ class Reply:
 
 
 def candidate_views(image: Image.Image, candidates: Sequence[Candidate]) -> tuple[CandidateView, ...]:
-    """Numbered views (1, 2, ...) of `candidates` (masks at image size) over `image` (PIL RGB)."""
+    """Numbered views (1, 2, ...) of `candidates` over `image` (PIL RGB); a mask found on a smaller
+    working copy is scaled to the image first, so every box and mask is in the image's own pixels."""
     views = []
     for number, candidate in enumerate(candidates, start=1):
         colour = CANDIDATE_COLOURS[(number - 1) % len(CANDIDATE_COLOURS)]
+        if candidate.mask.shape != (image.height, image.width):
+            candidate = replace(candidate, segment=Segment.from_mask(resize_mask(candidate.mask, image.size)))
         views.append(CandidateView(number=number, box=tuple(int(v) for v in candidate.box),
                                    score=float(candidate.score), mask=candidate.mask,
                                    thumbnail=thumbnail(image, candidate.mask, candidate.box, colour)))

@@ -22,18 +22,21 @@ from agent.parse import EditCommand
 from agent.reply import say
 from agent.select import choose, distinct, reading_order, without
 from agent.version import Step
-from tools.errors import BadInputError
+from tools.errors import BadInputError, NothingToDoError
 from tools.masks import resize_mask
 from tools.rank import Candidate
 from tools.segment import Segment
 
 CANDIDATES_KEPT = 10  # candidate summaries kept per step in the history
+NO_OPS = frozenset({"nothing_to_undo", "nothing_to_redo", "already_original", "nothing_to_pick",
+                    "nothing_to_regenerate"})  # refusals that leave nothing undone: a script may go on
 ASK_MESSAGES = {"close": "ask_close", "weak": "ask_weak", "out_of_range": "out_of_range", "not_found": "not_found"}
 
 
 def refusal(key: str, **fields) -> BadInputError:
-    """A BadInputError with the reply text `key` in both languages."""
-    return BadInputError(say(key, "en", **fields), zh=say(key, "zh", **fields))
+    """A BadInputError with the reply text `key` in both languages (a NothingToDoError for NO_OPS)."""
+    kind = NothingToDoError if key in NO_OPS else BadInputError
+    return kind(say(key, "en", **fields), zh=say(key, "zh", **fields))
 
 
 @dataclass(frozen=True, eq=False)

@@ -128,6 +128,7 @@ class TurnRunner:
                 return self._pick(turn, None, point, None, False)
             raise refusal("needs_target" if point is not None or box is not None else "empty")
         turn.notify("parse")
+        turn.language = detect_language(text)  # a refusal of the text itself answers in its language
         commands = list(self._parse_text(text))
         turn.language = commands[0].language if commands else detect_language(text)
         if commands and commands[0].action == "pick":

@@ -185,3 +185,19 @@ def setting_cases(model_files: dict[str, Path]) -> list[tuple[str, list[str], st
         ("sd_en-corrupted-folder", ["--model", f"sd_en={model_files['bad_sd_dir']}"], "sd_en"),
     ]
     return cases
+
+
+def output_cases() -> list[tuple[str, list[str], str]]:
+    """(name, output options with {dir} for an empty folder, a word the one-line refusal must contain):
+    each is refused before any model loads, and nothing is written."""
+    return [
+        ("unknown-extension", ["-o", "{dir}/out.xyz"], ".xyz"),
+        ("no-extension", ["-o", "{dir}/out"], ".png"),
+        ("gif-output", ["-o", "{dir}/out.gif"], ".gif"),
+        ("missing-folder", ["-o", "{dir}/missing/out.png"], "does not exist"),
+        ("output-is-a-folder", ["-o", "{dir}"], "folder"),
+        ("mask-in-a-missing-folder", ["-o", "{dir}/out.png", "--save-mask", "{dir}/missing/m.png"], "does not exist"),
+        ("mask-as-jpeg", ["-o", "{dir}/out.png", "--save-mask", "{dir}/m.jpg"], ".png"),
+        ("mask-over-the-output", ["-o", "{dir}/out.png", "--save-mask", "{dir}/out.png"], "same file"),
+        ("mask-is-a-folder", ["-o", "{dir}/out.png", "--save-mask", "{dir}"], "folder"),
+    ]

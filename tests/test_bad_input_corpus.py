@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from bad_inputs import image_cases, instruction_cases, setting_cases
+import tools.models
+from bad_inputs import image_cases, instruction_cases, output_cases, setting_cases
 from tools.errors import BadInputError
 from tools.images import load_image
 from ui.cli import main
@@ -115,6 +116,21 @@ def test_a_nonsense_setting_is_refused_in_one_line(capsys, tiny_models, photo_fi
     assert code == 2 and one_line(err), err
     assert word.lower() in err.lower()
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name, outputs, word", output_cases(), ids=[name for name, _, _ in output_cases()])
+def test_an_unwritable_output_is_refused_before_any_model_loads(capsys, photo_file, tmp_path, monkeypatch, name,
+                                                               outputs, word):
+    def refuse(*args, **kwargs):
+        raise AssertionError("models were loaded before the outputs were checked")
+
+    monkeypatch.setattr(tools.models, "load_models", refuse)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    argv = [a.format(dir=folder) for a in outputs]
+    code, _, err = cli(capsys, "edit", photo_file, "--source", "cat", "--target", "dog", *argv, "--preset", "tiny")
+    assert code == 2 and one_line(err) and word in err, err
+    assert list(folder.iterdir()) == []
 
 
 def test_the_corpus_is_large_enough():

@@ -28,7 +28,7 @@ def test_run_a_script_of_turns_writes_the_final_picture(capsys, tiny_models, pho
     assert code == 0, err
     assert stdout.splitlines() == ["[1] 把猫换成狗 → 好了：把“猫”换成了“狗”。",
                                    "[2] 把沙发变成红色 → 好了：把“沙发”换成了“红色的沙发”。",
-                                   "[3] 撤销 → 已撤销，回到第 1 版。", f"wrote {out}"]
+                                   "[3] 撤销 → 已撤销，回到第 1 版。", f"已写入 {out}"]
     before = np.asarray(Image.open(photo_file).convert("RGB"))
     assert Image.open(out).size == (before.shape[1], before.shape[0])
 
@@ -56,7 +56,7 @@ def test_run_stops_with_exit_3_when_the_thing_is_not_found(capsys, tiny_models, 
     code, stdout, err = run(capsys, "run", photo, "把红色方块换成狗", "把绿色方块去掉", "撤销", "-o", out, "--steps", "2")
     assert code == 3
     assert stdout.splitlines()[0] == "[1] 把红色方块换成狗 → 好了：把“红色方块”换成了“狗”。"
-    assert "没有找到“绿色方块”" in err and "turn 2 of 3" in err and "Traceback" not in err
+    assert "没有找到“绿色方块”" in err and "（第 2 轮，共 3 轮；已停止）" in err and "Traceback" not in err
     assert not out.exists()
 
 

@@ -27,6 +27,14 @@ class BadInputError(EditError, ValueError):
     kind = "bad_input"
 
 
+class NothingToDoError(BadInputError):
+    """A harmless request with nothing to act on (undo at the start, redo at the latest version,
+    reset on the original, a pick with nothing to pick, regenerate before any edit): nothing
+    changed, and a script may go on."""
+
+    kind = "nothing_to_do"
+
+
 class ModelUnavailableError(EditError):
     """A model cannot be loaded (missing offline, corrupted, wrong format)."""
 

@@ -10,13 +10,14 @@ Used for saving images and masks, and for session persistence.
 """
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from pathlib import Path
 
 from tools.errors import StorageError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "os_reason"]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> None:
@@ -72,14 +73,36 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
+OS_REASONS = {  # errno → (English, Chinese): the cause of a failed read or write, in each language
+    errno.ENOENT: ("no such file or folder", "文件或文件夹不存在"),
+    errno.EACCES: ("permission denied", "没有权限"),
+    errno.EPERM: ("operation not permitted", "不允许此操作"),
+    errno.ENOSPC: ("no space left on the disk", "磁盘空间不足"),
+    errno.EISDIR: ("it is a folder", "这是一个文件夹"),
+    errno.ENOTDIR: ("part of the path is not a folder", "路径中有一部分不是文件夹"),
+    errno.EROFS: ("the disk is read-only", "磁盘是只读的"),
+    errno.ENAMETOOLONG: ("the name is too long", "名字太长"),
+    errno.EIO: ("input/output error", "读写出错"),
+    errno.EDQUOT: ("the disk quota is used up", "磁盘配额已用完"),
+}
+
+
+def os_reason(err: OSError) -> tuple[str, str]:
+    """Why an operating-system call failed, as (English, Chinese) text without a final stop."""
+    if err.errno in OS_REASONS:
+        return OS_REASONS[err.errno]
+    english = _one_line(err.strerror or str(err) or type(err).__name__)
+    return english, f"系统错误（{english}）" if err.errno is None else f"系统错误 {err.errno}（{english}）"
+
+
 def _storage_error(target: Path, err: OSError) -> StorageError:
     folder = _one_line(str(target.parent.absolute()))
     name = _one_line(target.name)
-    cause = _one_line(err.strerror or str(err) or type(err).__name__)
+    cause, cause_zh = os_reason(err)
     return StorageError(
         f"Could not save {name} in folder {folder}: {cause}. "
         "Check that the folder exists, is writable and the disk has free space.",
-        zh=f"无法将 {name} 保存到文件夹 {folder}：{cause}。请确认该文件夹存在、可写入，并且磁盘还有空间。",
+        zh=f"无法将 {name} 保存到文件夹 {folder}：{cause_zh}。请确认该文件夹存在、可写入，并且磁盘还有空间。",
     )
 
 

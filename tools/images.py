@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from tools.errors import BadInputError
-from tools.files import atomic_write_bytes
+from tools.files import atomic_write_bytes, os_reason
 
 __all__ = [
     "ACCEPTED_FORMATS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "MIN_SIDE",
@@ -39,7 +39,7 @@ DEFAULT_MAX_PIXELS = 40_000_000
 MIN_SIDE = 16
 ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF", "HEIF")
 
-_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _SUPPORTED_TEXT = "JPEG, PNG, WebP, GIF, BMP, TIFF"
@@ -111,9 +111,9 @@ def save_image(
 ) -> None:
     """Write `rgb` (mode "RGB") to `path` atomically; format from the extension unless given.
 
-    Formats: PNG, JPEG (quality 95), WebP (quality 95). `alpha` (mode "L", same size) is attached
-    as an RGBA image for PNG and WebP; JPEG has no transparency, so the picture is flattened onto
-    white. Metadata (EXIF, GPS, ICC) is not written. Raises `BadInputError` for an unknown format
+    Formats: PNG, JPEG (quality 95), WebP (quality 95), BMP, TIFF. `alpha` (mode "L", same size) is
+    attached as an RGBA image (not to JPEG: it has no transparency, so the picture is flattened onto
+    white). Metadata (EXIF, GPS, ICC) is not written. Raises `BadInputError` for an unknown format
     and `StorageError` when the file cannot be written.
     """
     format_name = _save_format(path, format)
@@ -154,8 +154,8 @@ def _read_file(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
         )
     if not os.path.exists(path):
         raise BadInputError(
-            f"No file found at {name}. Please check the path or upload the image again.",
-            zh=f"找不到文件 {name}。请检查路径，或重新上传图片。",
+            f"No file found at {name}. Please check the path.",
+            zh=f"找不到文件 {name}。请检查路径。",
         )
     try:
         if not os.path.isfile(path):
@@ -167,10 +167,10 @@ def _read_file(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
         with open(path, "rb") as file:
             data = file.read(max_bytes + 1)
     except OSError as err:
-        cause = _one_line(err.strerror or str(err))
+        cause, cause_zh = os_reason(err)
         raise BadInputError(
             f"Could not read {name}: {cause}. Please check that the file can be opened.",
-            zh=f"无法读取 {name}：{cause}。请确认该文件可以打开。",
+            zh=f"无法读取 {name}：{cause_zh}。请确认该文件可以打开。",
         ) from err
     _check_byte_count(len(data), name, max_bytes)
     return data, name
@@ -179,16 +179,16 @@ def _read_file(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
 def _check_byte_count(count: int, name: str, max_bytes: int) -> None:
     if count == 0:
         raise BadInputError(
-            f"{name} is empty (0 bytes). Please upload the image again.",
-            zh=f"{_zh(name)}是空的（0 字节）。请重新上传图片。",
+            f"{name} is empty (0 bytes). Please use another file.",
+            zh=f"{_zh(name)}是空的（0 字节）。请换一个文件。",
         )
     if count > max_bytes:
         size_mb, limit_mb = count / 2**20, max_bytes / 2**20
         raise BadInputError(
             f"{name} is {size_mb:.1f} MB, more than the {limit_mb:.0f} MB limit. "
-            "Please upload a smaller file, for example saved as JPEG.",
+            "Please use a smaller file, for example saved as JPEG.",
             zh=f"{_zh(name)}有 {size_mb:.1f} MB，超过了 {limit_mb:.0f} MB 的上限。"
-            "请上传更小的文件，例如另存为 JPEG。",
+            "请换一个更小的文件，例如另存为 JPEG。",
         )
 
 
@@ -234,8 +234,8 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
     if min(width, height) < MIN_SIDE:
         raise BadInputError(
             f"{name} is only {width}x{height} pixels; each side must be at least "
-            f"{MIN_SIDE} pixels. Please upload a larger image.",
-            zh=f"{_zh(name)}只有 {width}x{height} 像素，每条边至少需要 {MIN_SIDE} 像素。请上传更大的图片。",
+            f"{MIN_SIDE} pixels. Please use a larger image.",
+            zh=f"{_zh(name)}只有 {width}x{height} 像素，每条边至少需要 {MIN_SIDE} 像素。请换一张更大的图片。",
         )
 
 
@@ -304,15 +304,15 @@ def _refuse_unsupported_containers(data: bytes, name: str) -> None:
     if brands & _AVIF_BRANDS and not _can_open("AVIF"):
         raise BadInputError(
             f"{name} is an AVIF image, which this installation cannot read. "
-            "Please convert it to JPEG or PNG (or update Pillow) and upload again.",
-            zh=f"{_zh(name)}是 AVIF 图片，当前安装无法读取。请转换为 JPEG 或 PNG（或升级 Pillow）后重新上传。",
+            "Please convert it to JPEG or PNG (or update Pillow) and try again.",
+            zh=f"{_zh(name)}是 AVIF 图片，当前安装无法读取。请转换为 JPEG 或 PNG（或升级 Pillow）后再试。",
         )
     if brands & _HEIF_BRANDS and not brands & _AVIF_BRANDS and not _can_open("HEIF"):
         raise BadInputError(
             f"{name} is a HEIC/HEIF photo, which needs the optional package pillow-heif. "
-            "Please convert it to JPEG (or install pillow-heif) and upload again.",
+            "Please convert it to JPEG (or install pillow-heif) and try again.",
             zh=f"{_zh(name)}是 HEIC/HEIF 照片，需要安装可选的 pillow-heif 包才能读取。"
-            "请转换为 JPEG（或安装 pillow-heif）后重新上传。",
+            "请转换为 JPEG（或安装 pillow-heif）后再试。",
         )
 
 
@@ -321,8 +321,8 @@ def _not_an_image(data: bytes, name: str) -> BadInputError:
     if head.startswith(b"<") and b"<svg" in head:
         return BadInputError(
             f"{name} is an SVG drawing, which cannot be edited here. "
-            "Please export it as PNG and upload again.",
-            zh=f"{_zh(name)}是 SVG 矢量图，无法在这里编辑。请导出为 PNG 后重新上传。",
+            "Please export it as PNG and try again.",
+            zh=f"{_zh(name)}是 SVG 矢量图，无法在这里编辑。请导出为 PNG 后再试。",
         )
     if head.startswith(b"%pdf"):
         return BadInputError(
@@ -331,8 +331,8 @@ def _not_an_image(data: bytes, name: str) -> BadInputError:
         )
     return BadInputError(
         f"{name} is not an image this app can read (supported: {_SUPPORTED_TEXT}). "
-        "Please upload a picture in one of these formats.",
-        zh=f"{_zh(name)}不是本应用能读取的图片（支持：{_SUPPORTED_TEXT}）。请上传这些格式之一的图片。",
+        "Please use a picture in one of these formats.",
+        zh=f"{_zh(name)}不是本应用能读取的图片（支持：{_SUPPORTED_TEXT}）。请换一张这些格式之一的图片。",
     )
 
 
@@ -342,16 +342,16 @@ def _too_many_pixels(name: str, max_pixels: int, size: tuple[int, int] | None = 
     shown_zh = f"（{size[0]}x{size[1]}，{size[0] * size[1] / 1e6:.1f} 百万像素）" if size else ""
     return BadInputError(
         f"{name} is too large{shown}; the limit is {limit} megapixels. "
-        "Please resize it and upload again.",
-        zh=f"{_zh(name)}太大{shown_zh}，上限是 {limit} 百万像素。请缩小尺寸后重新上传。",
+        "Please make it smaller and try again.",
+        zh=f"{_zh(name)}太大{shown_zh}，上限是 {limit} 百万像素。请缩小尺寸后再试。",
     )
 
 
 def _damaged(name: str) -> BadInputError:
     return BadInputError(
         f"{name} is damaged or incomplete and cannot be opened. "
-        "Please upload it again or re-save it with another program.",
-        zh=f"{_zh(name)}已损坏或不完整，无法打开。请重新上传，或用其他软件重新保存后再试。",
+        "Please re-save it with another program and try again.",
+        zh=f"{_zh(name)}已损坏或不完整，无法打开。请用其他软件重新保存后再试。",
     )
 
 
@@ -371,8 +371,8 @@ def _save_format(path: str | os.PathLike[str], format: str | None) -> str:
     if key not in _SAVE_FORMATS:
         shown = _one_line(format or os.fspath(path))
         raise BadInputError(
-            f"Cannot save as {shown}: please use a .png, .jpg or .webp file name.",
-            zh=f"无法保存为 {shown}：请使用 .png、.jpg 或 .webp 文件名。",
+            f"Cannot save as {shown}: please use a .png, .jpg, .webp, .bmp or .tif file name.",
+            zh=f"无法保存为 {shown}：请使用 .png、.jpg、.webp、.bmp 或 .tif 文件名。",
         )
     return _SAVE_FORMATS[key]
 
@@ -396,5 +396,5 @@ def _encode(rgb: Image.Image, alpha: Image.Image | None, format_name: str) -> by
     elif format_name == "WEBP":
         image.save(buffer, "WEBP", quality=95, exact=True)
     else:
-        image.save(buffer, "PNG")
+        image.save(buffer, format_name)  # PNG, BMP, TIFF: lossless, alpha kept
     return buffer.getvalue()

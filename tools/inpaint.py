@@ -42,24 +42,27 @@ class InpaintSettings:
 
     def checked(self) -> "InpaintSettings":
         """Self, or a BadInputError naming the setting and the value it got."""
-        def bad(name: str, value, rule: str):
-            return BadInputError(f"Setting {name}={value!r} is not valid: {rule}.",
-                                 zh=f"设置 {name}={value!r} 无效：{rule}。")
+        def bad(name: str, value, low, high, whole: bool = True):
+            kind, kind_zh = ("a whole number", "整数") if whole else ("a number", "数")
+            return BadInputError(f"Setting {name}={value!r} is not valid: use {kind} from {low} to {high}.",
+                                 zh=f"设置 {name}={value!r} 无效：请用 {low} 到 {high} 之间的{kind_zh}。")
         if not isinstance(self.steps, int) or not 1 <= self.steps <= 150:
-            raise bad("steps", self.steps, "use a whole number from 1 to 150")
+            raise bad("steps", self.steps, 1, 150)
         if not isinstance(self.guidance, (int, float)) or not math.isfinite(self.guidance) \
                 or not 0 <= self.guidance <= 30:
-            raise bad("guidance", self.guidance, "use a number from 0 to 30")
+            raise bad("guidance", self.guidance, 0, 30, whole=False)
         if not isinstance(self.seed, int) or not 0 <= self.seed < 2 ** 32:
-            raise bad("seed", self.seed, "use a whole number from 0 to 4294967295")
+            raise bad("seed", self.seed, 0, 2 ** 32 - 1)
         if self.scheduler not in SCHEDULERS:
-            raise bad("scheduler", self.scheduler, f"use one of {', '.join(SCHEDULERS)}")
+            names = ", ".join(SCHEDULERS)
+            raise BadInputError(f"Setting scheduler={self.scheduler!r} is not valid: use one of {names}.",
+                                zh=f"设置 scheduler={self.scheduler!r} 无效：请用其中之一：{names}。")
         for name in ("dilate_px", "feather_px"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 256):
-                raise bad(name, value, "use a whole number from 0 to 256")
+                raise bad(name, value, 0, 256)
         if not 16 <= self.work_size <= 2048:
-            raise bad("work_size", self.work_size, "use 16 to 2048 pixels")
+            raise bad("work_size", self.work_size, 16, 2048)
         return self
 
 

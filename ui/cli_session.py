@@ -2,9 +2,13 @@
 
     edit-everything chat photo.jpg --preset tiny            # type instructions; images go to ./edit-everything-out
     edit-everything run photo.jpg "把猫换成狗" "把沙发变成红色" "撤销" -o out.png --preset tiny --json
+    edit-everything run --session ID --data-dir D "重新生成" -o out.png   # continue a saved session
 
-`run` has nobody to ask: an ambiguous turn takes the best candidate (and says so); a turn whose
-source is not found stops the script with exit code 3. In `chat`, besides instructions:
+`run` has nobody to ask: an ambiguous turn takes the best candidate (and says so); a turn with
+nothing to do (undo at the start, redo at the end, reset on the original, a pick with nothing to
+pick, regenerate before any edit) says so and the script goes on; a turn whose source is not found
+stops the script with exit code 3, any other failed turn with exit code 2. With --data-dir, `run`
+ends by printing the session id that --session takes. In `chat`, besides instructions:
     :point X Y 换成狗    :box X0 Y0 X1 Y1 去掉    :pick N    :goto N    :history    :export FILE.zip    :quit
 """
 from __future__ import annotations
@@ -14,25 +18,41 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from tools.errors import BadInputError
+from ui.cli_options import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    add_generation_options,
+    check_options,
+    check_outputs,
+    settings_from,
+    text,
+    write_outputs,
+)
 
 HELP = {"zh": "可以说“把猫换成狗”“撤销”“重做”“恢复原图”“重新生成”“选第2个”；命令：:point X Y 指令、:box X0 Y0 X1 Y1 指令、"
               ":pick N、:goto N、:history、:export 文件.zip、:quit",
         "en": "Say 'replace the cat with a dog', 'undo', 'redo', 'reset', 'regenerate', 'use #2'; commands: "
               ":point X Y text, :box X0 Y0 X1 Y1 text, :pick N, :goto N, :history, :export FILE.zip, :quit"}
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
+                    ".mpo")
+RUN_USAGE = ("edit-everything run [IMAGE] TURN [TURN ...] -o OUTPUT [--json] [--data-dir DIR [--session ID]] "
+             "[generation options]")
 
 
 def add_session_commands(commands) -> None:
     """The `chat` and `run` subparsers (called by ui.cli.build_parser)."""
-    from ui.cli import add_generation_options
-
     chat = commands.add_parser("chat", help="edit a photo in a conversation (reads instructions from stdin)")
-    chat.add_argument("image", type=Path)
+    chat.add_argument("image", type=Path, nargs="?", help="the photo (leave it out with --session)")
     chat.add_argument("-o", "--output-dir", type=Path, default=Path("edit-everything-out"),
                       help="folder for the pictures of each turn (default ./edit-everything-out)")
-    run = commands.add_parser("run", help="run a script of turns on a photo")
-    run.add_argument("image", type=Path)
-    run.add_argument("turns", nargs="+", help='instructions, one per turn, e.g. "把猫换成狗" "撤销"')
+    run = commands.add_parser("run", help="run a script of turns on a photo", usage=RUN_USAGE)
+    run.add_argument("words", nargs="+", metavar="[IMAGE] TURN",
+                     help='the photo (leave it out with --session), then the instructions, one per turn, '
+                          'e.g. photo.jpg "把猫换成狗" "撤销"')
     run.add_argument("-o", "--output", type=Path, required=True, help="where to write the final picture")
     run.add_argument("--json", action="store_true", help="print one JSON object per turn")
     for parser in (chat, run):
@@ -49,27 +69,59 @@ def run_session_command(args) -> int:
     raise BadInputError(f"Unknown command '{args.command}'.", zh=f"未知的命令“{args.command}”。")
 
 
+def image_and_turns(words: list[str], *, session: str | None) -> tuple[Path | None, list[str]]:
+    """`run`'s positionals as (the photo, the turns). Without --session the first word is the photo;
+    with it, the first word is a photo only when it names a file or ends like a picture file."""
+    first = words[0]
+    if session is None or Path(first).suffix.lower() in PICTURE_SUFFIXES or Path(first).is_file():
+        image, turns = Path(first), words[1:]
+    else:
+        image, turns = None, words
+    if not turns:
+        raise BadInputError("Give the photo, then at least one turn: run photo.jpg \"把猫换成狗\" -o out.png "
+                            "(or --session ID --data-dir DIR, then the turns).",
+                            zh="请先给照片，再给至少一轮指令：run photo.jpg \"把猫换成狗\" -o out.png"
+                               "（或者 --session ID --data-dir 目录，再给指令）。")
+    return image, turns
+
+
 def open_session(args, *, interactive: bool):
-    """The session for `args`: a new one over the image, or `--session` restored from `--data-dir`."""
+    """The session for `args`: a new one over `args.image`, or `--session` restored from `--data-dir`
+    (when `args.image` is given too, it must be that session's original picture)."""
     from agent.editor import Editor
     from agent.session import Session
     from agent.store import SessionStore
     from tools.images import load_image
     from tools.models import load_models
-    from ui.cli import check_options, settings_from
 
+    language = getattr(args, "ui_language", "en")
     check_options(args)
     if args.session and not args.data_dir:
         raise BadInputError("--session needs --data-dir (where the session was saved).",
                             zh="--session 需要同时给出 --data-dir（会话保存的位置）。")
-    loaded = None if args.session else load_image(args.image)
+    if args.image is None and not args.session:
+        raise BadInputError("Give the photo to edit, or --session ID --data-dir DIR to continue a saved session.",
+                            zh="请给出要编辑的照片，或者用 --session ID --data-dir 目录 继续保存的会话。")
+    loaded = None if args.image is None else load_image(args.image)
     for note in (loaded.notes if loaded else ()):
-        print(f"note: {note.en}", file=sys.stderr)
+        print(text("note", language, message=note.zh if language == "zh" else note.en), file=sys.stderr)
     editor = Editor(load_models(args.preset, device=args.device, overrides=dict(args.model)), settings_from(args))
     store = SessionStore(args.data_dir) if args.data_dir else None
-    if args.session:
-        return Session.restore(store, args.session, editor, interactive=interactive)
-    return Session(loaded, editor, store=store, interactive=interactive)
+    if not args.session:
+        return Session(loaded, editor, store=store, interactive=interactive)
+    session = Session.restore(store, args.session, editor, interactive=interactive)
+    if loaded is not None:
+        check_same_picture(loaded.rgb, session.versions[0].image, image=args.image, session=args.session)
+    return session
+
+
+def check_same_picture(given, original, *, image: Path, session: str) -> None:
+    """BadInputError unless `given` (PIL RGB) has the pixels of the session's original picture."""
+    if given.size != original.size or not np.array_equal(np.asarray(given), np.asarray(original.convert("RGB"))):
+        raise BadInputError(
+            f"{image} is not the picture session {session} started from; leave the photo out to continue "
+            f"the session, or drop --session to start a new one.",
+            zh=f"{image} 不是会话 {session} 开始时的图片；继续这个会话时不用再给照片，或者去掉 --session 开始新会话。")
 
 
 def turn_report(reply, turn: str) -> dict:
@@ -83,36 +135,47 @@ def turn_report(reply, turn: str) -> dict:
 
 
 def run(args) -> int:
+    """The turns in order; a turn with nothing to do is said and skipped, a failed turn stops the
+    script (exit 3 not found, 2 otherwise); the final picture is written only when every turn ran."""
     from tools.images import save_image
-    from ui.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_OK
 
+    args.image, args.turns = image_and_turns(args.words, session=args.session)
+    check_outputs((args.output, "image"))
     session = open_session(args, interactive=False)
+    code, reply = EXIT_OK, None
     for number, turn in enumerate(args.turns, start=1):
         reply = session.send(turn)
-        if args.json:
-            report = dict(turn_report(reply, turn), step=number, session=session.id)
-            if reply.kind == "edited":
-                current = session.current
-                report.update(seed=current.seed, model_ids=current.model_ids,
-                              timings={k: round(v, 4) for k, v in current.timings.items()})
-            print(json.dumps(report, ensure_ascii=False))
-        else:
-            print(f"[{number}] {turn} → {reply.text}")
-        if reply.error == "not_found":
-            print(f"not found: {reply.text} (turn {number} of {len(args.turns)}; stopped)", file=sys.stderr)
-            return EXIT_NOT_FOUND
-        if reply.error is not None:
-            print(f"error: {reply.text} (turn {number} of {len(args.turns)}; stopped)", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    save_image(args.output, session.image, session.alpha)
+        print_turn(args, session, reply, turn, number)
+        if reply.error not in (None, "nothing_to_do"):
+            code = EXIT_NOT_FOUND if reply.error == "not_found" else EXIT_BAD_INPUT
+            stop = text("stopped_at", reply.language, number=number, total=len(args.turns))
+            message = reply.text + ("" if reply.language == "zh" else " ") + stop
+            print(text("not_found" if code == EXIT_NOT_FOUND else "error", reply.language, message=message),
+                  file=sys.stderr)
+            break
+    else:
+        write_outputs([(args.output, lambda path: save_image(path, session.image, session.alpha))])
+        if not args.json:
+            print(text("wrote", args.ui_language, path=args.output))
+    if args.data_dir and not args.json and reply is not None and reply.saved:
+        print(text("session_saved", args.ui_language, id=session.id, folder=args.data_dir))
+    return code
+
+
+def print_turn(args, session, reply, turn: str, number: int) -> None:
+    """One line per turn: JSON (with the seed, model ids and timings of an edit) or `[N] turn → reply`."""
     if not args.json:
-        print(f"wrote {args.output}")
-    return EXIT_OK
+        print(f"[{number}] {turn} → {reply.text}")
+        return
+    report = dict(turn_report(reply, turn), step=number, session=session.id)
+    if reply.kind == "edited":
+        current = session.current
+        report.update(seed=current.seed, model_ids=current.model_ids,
+                      timings={k: round(v, 4) for k, v in current.timings.items()})
+    print(json.dumps(report, ensure_ascii=False))
 
 
 def chat(args) -> int:
-    from ui.cli import EXIT_OK
-
     session = open_session(args, interactive=True)
     folder = args.output_dir
     folder.mkdir(parents=True, exist_ok=True)
