@@ -18,6 +18,7 @@ from typing import Callable, Literal
 import numpy as np
 from PIL import Image
 
+from agent.inputs import check_apply_inputs, check_edit_inputs, check_find_inputs, check_region_inputs
 from tools.errors import BadInputError, NotFoundError
 from tools.images import downscale_for_work
 from tools.inpaint import InpaintResult, InpaintSettings, opencv_remove
@@ -54,6 +55,11 @@ class EditSettings:
     remove_method: RemoveMethod = "sd"
     points_per_side: int | None = None
     dilate_px: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.remove_method not in ("sd", "opencv"):
+            raise BadInputError(f"Setting remove_method={self.remove_method!r} is not valid: use 'sd' or 'opencv'.",
+                                zh=f"设置 remove_method={self.remove_method!r} 无效：只能是 'sd' 或 'opencv'。")
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +130,7 @@ class Editor:
              on_progress: ProgressCallback | None = None) -> tuple[Ranking, float]:
         """Rank `image`'s segments against `source`; returns the ranking (masks at working size) and
         the working scale. Fills `timings["segment"]`/`["rank"]` when given."""
+        check_find_inputs(image, source=source, language=language)
         source = check_text(source, "source")
         language = language or detect_language(source)
         settings = settings or self.settings
@@ -170,21 +177,25 @@ class Editor:
 
     def region(self, image: Image.Image, *, point: tuple[float, float] | None = None,
                box: tuple[float, float, float, float] | None = None) -> np.ndarray:
-        """SAM's mask (bool HxW) for a click at `point` (x, y) or a drag of `box` (x0, y0, x1, y1)."""
+        """SAM's mask (bool HxW) for a click at `point` (x, y) or a drag of `box` (x0, y0, x1, y1) on
+        `image` (PIL RGB); a non-finite, backwards or off-picture prompt is refused before SAM runs."""
+        prompt = check_region_inputs(image, point=point, box=box)
         segmenter = self.models.segmenter()
-        if point is not None:
-            return segmenter.segment_point(image, point).mask
-        if box is not None:
-            return segmenter.segment_box(image, box).mask
-        raise BadInputError("Click a point or draw a box on the picture.", zh="请在图上点一下或框出一个区域。")
+        if prompt.kind == "point":
+            return segmenter.segment_point(image, prompt.value).mask
+        return segmenter.segment_box(image, prompt.value).mask
 
     # ----------------------------------------------------------------------------- editing
     def edit(self, image: Image.Image, *, source: str, target: str | None = None, remove: bool = False,
              add: bool = False, language: str | None = None, settings: EditSettings | None = None,
              on_progress: ProgressCallback | None = None) -> EditResult:
         """Find `source` in `image` (PIL RGB) and repaint it as `target` (or remove it, or add
-        `target` onto it). Raises NotFoundError when nothing matches well enough."""
+        `target` onto it). Raises NotFoundError when nothing matches well enough, BadInputError (before
+        any model work) for arguments it cannot use: `language` is "zh", "en" or None (detect it)."""
+        check_edit_inputs(image, source=source, target=target, remove=remove, add=add, language=language,
+                          settings=settings, settings_kind=EditSettings)
         settings = settings or self.settings
+        self.inpaint_settings(settings)  # steps, guidance, seed: refused now, not after segmenting
         action = "remove" if remove else ("add" if add else "replace")
         if action != "remove":
             target = check_text(target, "target")
@@ -196,8 +207,9 @@ class Editor:
         if not ranking.found or ranking.best is None:
             raise not_found(source, language)
         chosen = ranking.best
-        result = self.apply(image, chosen.mask, action=action, source=source, target=target,
-                            language=language, settings=settings, on_progress=on_progress, timings=timings)
+        result = self.apply(image, resize_mask(chosen.mask, image.size), action=action, source=source,
+                            target=target, language=language, settings=settings, on_progress=on_progress,
+                            timings=timings)
         timings["total"] = time.perf_counter() - started
         timings["other"] = max(0.0, timings["total"] - sum(timings.get(k, 0.0)
                                                              for k in ("load", "segment", "rank", "inpaint", "paste")))
@@ -206,13 +218,13 @@ class Editor:
     def apply(self, image: Image.Image, mask: np.ndarray, *, action: str, source: str = "",
               target: str | None = None, language: str = "zh", settings: EditSettings | None = None,
               on_progress: ProgressCallback | None = None, timings: dict | None = None) -> EditResult:
-        """Repaint / remove / add at `mask` (bool, any size: scaled to the image) of `image`."""
+        """Repaint / remove / add (`action`) at `mask` (bool HxW, the image's size) of `image` (PIL RGB);
+        `language` "zh" or "en". Arguments it cannot use are refused before any model work."""
+        check_apply_inputs(image, mask, action=action, source=source, target=target, language=language,
+                           settings=settings, settings_kind=EditSettings)
         settings = settings or self.settings
         timings = timings if timings is not None else {}
         inpaint_settings = self.inpaint_settings(settings)
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != (image.height, image.width):
-            mask = resize_mask(mask, image.size)
         notify = on_progress or (lambda p: None)
 
         def on_step(done: int, total: int) -> None:

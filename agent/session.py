@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from agent.editor import Editor
+from agent.inputs import check_message, check_whole_number, session_image
 from agent.parse import EditCommand
 from agent.reply import Reply, TurnProgress, say
 from agent.step import refusal
@@ -30,6 +31,7 @@ from agent.store import SessionStore, Snapshot, new_session_id, write_export
 from agent.turn import Pending, TurnRunner
 from agent.version import LogEntry, Version
 from tools.images import LoadedImage
+from tools.regions import checked_prompt
 
 __all__ = ["Session", "Pending"]
 Point = tuple[float, float]
@@ -37,7 +39,8 @@ BoxPrompt = tuple[float, float, float, float]
 
 
 class Session(TurnRunner):
-    """One picture's editing history. `image`: PIL RGB or a `LoadedImage` (its alpha is kept).
+    """One picture's editing history. `image`: a PIL image of any mode (RGBA, P, L...: made RGB, its
+    transparency kept as `alpha`, as `load_image` does) or a `LoadedImage`; anything else is a BadInputError.
 
     editor: the shared Editor (its models and settings); store: where to save after every turn
     (None: not saved); interactive: False takes the best candidate instead of asking (scripts);
@@ -50,10 +53,7 @@ class Session(TurnRunner):
                  language: str = "zh", _snapshot: Snapshot | None = None):
         if isinstance(image, LoadedImage):
             image, alpha = image.rgb, image.alpha if alpha is None else alpha
-        if not isinstance(image, Image.Image) or image.mode != "RGB":
-            raise ValueError(f"image must be a PIL RGB image or a LoadedImage, got {image!r}")
-        if alpha is not None and (alpha.mode != "L" or alpha.size != image.size):
-            raise ValueError(f"alpha must be a mode 'L' image of size {image.size}, got {alpha!r}")
+        image, alpha = session_image(image, alpha)  # any PIL mode: RGB plus its transparency as alpha
         self.editor, self.store, self.interactive, self.language = editor, store, interactive, language
         self._parse = parse
         self._lock = threading.RLock()
@@ -116,14 +116,26 @@ class Session(TurnRunner):
     def send(self, text: str, *, point: Point | None = None, box: BoxPrompt | None = None,
              on_progress: Callable[[TurnProgress], None] | None = None) -> Reply:
         """Run one message: edits, undo/redo/reset/regenerate, or a pick. `point` (x, y) or `box`
-        (x0, y0, x1, y1), in image pixels, stand in for the source of the message's first edit."""
-        return self._turn(text or "", on_progress, lambda turn: self._message(turn, text or "", point, box))
+        (x0, y0, x1, y1), in image pixels, stand in for the source of the message's first edit.
+        A `text` that is not a str, or a point/box that is no place on the picture, gets a refusal reply."""
+        def work(turn):
+            message = check_message(text)
+            prompt = checked_prompt(point=point, box=box, size=self.image.size)
+            kind = prompt.kind if prompt is not None else None
+            return self._message(turn, message, prompt.value if kind == "point" else None,
+                                 prompt.value if kind == "box" else None)
+        return self._turn(text if isinstance(text, str) else "", on_progress, work)
 
     def pick(self, number: int | None = None, *, point: Point | None = None, position: str | None = None,
              all: bool = False, on_progress=None) -> Reply:
         """Choose one of the pending candidates by its number, a click, a position, or all of them."""
         said = f"#{number}" if number is not None else f"{point or position or 'all'}"
-        return self._turn(said, on_progress, lambda turn: self._pick(turn, number, point, position, all))
+
+        def work(turn):
+            chosen = check_whole_number(number, "number") if number is not None else None
+            clicked = checked_prompt(point=point, size=self.image.size) if point is not None else None
+            return self._pick(turn, chosen, clicked.value if clicked else None, position, all)
+        return self._turn(said, on_progress, work)
 
     def undo(self) -> Reply:
         return self._control(EditCommand(action="undo", language=self.language))
@@ -138,12 +150,13 @@ class Session(TurnRunner):
         return self._control(EditCommand(action="regenerate", language=self.language), on_progress)
 
     def goto(self, number: int) -> Reply:
-        """Make version `number` the current one (a new edit then drops the versions after it)."""
+        """Make version `number` (an int) the current one (a new edit then drops the versions after it)."""
         def work(turn):
-            if not isinstance(number, int) or not 0 <= number < len(self._versions):
-                raise refusal("no_such_version", version=number, last=len(self._versions) - 1)
-            self._pending, self._pointer = None, number
-            return "history", say("goto", turn.language, version=number)
+            version = check_whole_number(number, "version")
+            if not 0 <= version < len(self._versions):
+                raise refusal("no_such_version", version=version, last=len(self._versions) - 1)
+            self._pending, self._pointer = None, version
+            return "history", say("goto", turn.language, version=version)
         return self._turn(f"goto {number}", None, work)
 
     def _control(self, command: EditCommand, on_progress=None) -> Reply:

@@ -201,3 +201,39 @@ def output_cases() -> list[tuple[str, list[str], str]]:
         ("mask-over-the-output", ["-o", "{dir}/out.png", "--save-mask", "{dir}/out.png"], "same file"),
         ("mask-is-a-folder", ["-o", "{dir}/out.png", "--save-mask", "{dir}"], "folder"),
     ]
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+def region_cases(size: tuple[int, int] = (160, 106)) -> list[tuple[str, str, object]]:
+    """(name, "point" or "box", value): clicks and boxes that are no place on a `size` picture.
+    Each must be refused in one line that names the bad value, before SAM runs."""
+    w, h = size
+    cases: list[tuple[str, str, object]] = []
+    for label, bad in (("nan", NAN), ("inf", INF), ("minus-inf", -INF), ("overflow", 1e309)):
+        cases += [(f"point-{label}-x", "point", (bad, 5)), (f"point-{label}-y", "point", (5, bad))]
+        cases += [(f"box-{label}-{name}", "box", tuple(bad if i == k else v for i, v in enumerate((0, 0, 50, 50))))
+                  for k, name in enumerate(("x0", "y0", "x1", "y1"))]
+    cases += [
+        ("box-backwards-x", "box", (50, 0, 10, 50)), ("box-backwards-y", "box", (0, 50, 50, 10)),
+        ("box-zero-width", "box", (20, 0, 20, 50)), ("box-zero-height", "box", (0, 30, 50, 30)),
+        ("box-left-of-picture", "box", (-50, 0, -10, 50)), ("box-above-picture", "box", (0, -50, 50, -1)),
+        ("box-right-of-picture", "box", (w, 0, w + 40, 50)), ("box-below-picture", "box", (0, h, 50, h + 9)),
+        ("box-far-away", "box", (1e9, 1e9, 2e9, 2e9)), ("point-negative", "point", (-1, 5)),
+        ("point-on-the-right-edge", "point", (w, 5)), ("point-below", "point", (5, h + 100)),
+        ("point-three-numbers", "point", (1, 2, 3)), ("point-one-number", "point", (4,)),
+        ("box-two-numbers", "box", (0, 0)), ("box-five-numbers", "box", (0, 0, 9, 9, 9)),
+        ("point-text", "point", "12"), ("box-text", "box", "0 0 50 50"), ("point-none-inside", "point", (None, 5)),
+        ("box-text-inside", "box", (0, 0, "50", 50)), ("point-bool", "point", (True, 5)),
+        ("point-complex", "point", (1j, 5)),
+    ]
+    return cases
+
+
+CHAT_REGION_LINES = {
+    "box-nan": ":box nan 0 50 50 去掉", "box-inf": ":box 0 0 inf 50 去掉", "box-minus-inf": ":box -inf 0 50 50 去掉",
+    "point-nan": ":point nan 5 换成狗", "point-overflow": ":point 1e999 5 换成狗",
+    "box-backwards": ":box 50 50 10 10 去掉", "box-outside": ":box 500 500 600 600 去掉",
+    "point-outside": ":point -3 5 换成狗",
+}

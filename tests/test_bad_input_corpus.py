@@ -4,9 +4,16 @@ import json
 
 import numpy as np
 import pytest
+from bad_inputs import (
+    CHAT_REGION_LINES,
+    image_cases,
+    instruction_cases,
+    output_cases,
+    region_cases,
+    setting_cases,
+)
 
 import tools.models
-from bad_inputs import image_cases, instruction_cases, output_cases, setting_cases
 from tools.errors import BadInputError
 from tools.images import load_image
 from ui.cli import main
@@ -133,6 +140,40 @@ def test_an_unwritable_output_is_refused_before_any_model_loads(capsys, photo_fi
     assert list(folder.iterdir()) == []
 
 
+REGIONS = region_cases()
+
+
+@pytest.fixture(scope="module")
+def region_session(tiny_models, small_photo):
+    from agent.editor import Editor, EditSettings
+    from agent.session import Session
+
+    return Session(small_photo, Editor(tiny_models, EditSettings(steps=1)))
+
+
+@pytest.mark.parametrize("kind, value", [c[1:] for c in REGIONS], ids=[c[0] for c in REGIONS])
+def test_a_click_or_box_that_is_no_place_on_the_picture_gets_a_one_line_reply(region_session, kind, value):
+    for language in ("zh", "en"):
+        region_session.language = language
+        reply = region_session.send("去掉", **{kind: value})
+        assert reply.kind == "error" and reply.error == "bad_input" and one_line(reply.text), reply.text
+        assert len(region_session.versions) == 1
+        with pytest.raises(BadInputError) as raised:
+            region_session.region(**{kind: value})
+        assert one_line(raised.value.message) and kind in raised.value.message
+
+
+@pytest.mark.parametrize("line", CHAT_REGION_LINES.values(), ids=CHAT_REGION_LINES.keys())
+def test_a_chat_box_or_point_with_a_bad_coordinate_is_refused_and_the_chat_goes_on(region_session, tmp_path, line):
+    from ui.cli_session import chat_turn
+
+    region_session.language = "zh"
+    reply = chat_turn(region_session, line, tmp_path)
+    assert reply is not None and reply.error == "bad_input" and one_line(reply.text), reply
+    assert len(region_session.versions) == 1 and region_session.pointer == 0
+
+
 def test_the_corpus_is_large_enough():
-    counts = {"images": len(IMAGES), "instructions": len(instruction_cases()), "settings": len(SETTINGS)}
+    counts = {"images": len(IMAGES), "instructions": len(instruction_cases()), "settings": len(SETTINGS),
+              "regions": len(REGIONS) + len(CHAT_REGION_LINES)}
     assert sum(counts.values()) >= 200 and min(counts.values()) >= 40, counts

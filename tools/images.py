@@ -209,7 +209,7 @@ def _decode(data: bytes, name: str, max_pixels: int) -> LoadedImage:
         raise _too_many_pixels(name, max_pixels) from err
     except UnidentifiedImageError as err:
         raise _not_an_image(data, name) from err
-    rgb, alpha = _to_rgb_and_alpha(upright)
+    rgb, alpha = to_rgb_and_alpha(upright)
     notes: tuple[Note, ...] = ()
     if frame_count > 1 and format_name != "JPEG":
         notes = (Note(
@@ -239,7 +239,7 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
         )
 
 
-def _to_rgb_and_alpha(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+def to_rgb_and_alpha(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
     """Split any Pillow mode into 8-bit RGB and an "L" alpha (None when fully opaque)."""
     if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _grey_to_8bit(image).convert("RGB"), None

@@ -16,6 +16,7 @@ from PIL import Image
 
 from tools import amg
 from tools.errors import BadInputError
+from tools.regions import check_box, check_point
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; x1/y1 exclusive
 
@@ -193,23 +194,18 @@ class Segmenter:
         return (image_key(as_array(image)), points_per_side or self.auto.points_per_side) in self._carried
 
     def segment_point(self, image: Image.Image | np.ndarray, point: tuple[float, float]) -> Segment:
-        """The segment under `point` (x, y in pixels): SAM's best of three multimask outputs."""
+        """The segment under `point` (x, y in pixels, on the picture): SAM's best of three multimask outputs."""
         array = as_array(image)
         h, w = array.shape[:2]
-        x, y = point
-        if not (0 <= x < w and 0 <= y < h):
-            raise BadInputError(f"The point ({x:g}, {y:g}) is outside the {w}×{h} image.",
-                                zh=f"点 ({x:g}, {y:g}) 在图片（{w}×{h}）之外。")
+        x, y = check_point(point, size=(w, h))
         return self._predict(array, point_coords=np.array([[x, y]], dtype=np.float32),
                              point_labels=np.array([1]), multimask_output=True)
 
     def segment_box(self, image: Image.Image | np.ndarray, box: tuple[float, float, float, float]) -> Segment:
-        """The object inside `box` (x0, y0, x1, y1 in pixels)."""
+        """The object inside `box` (x0, y0, x1, y1 in pixels; x1 > x0, y1 > y0; clipped to the picture)."""
         array = as_array(image)
         h, w = array.shape[:2]
-        x0, y0, x1, y1 = box
-        x0, x1 = sorted((max(0.0, x0), min(float(w), x1)))
-        y0, y1 = sorted((max(0.0, y0), min(float(h), y1)))
+        x0, y0, x1, y1 = check_box(box, size=(w, h))  # finite, in order, clipped to the picture
         if x1 - x0 < 2 or y1 - y0 < 2:
             raise BadInputError(f"The box {tuple(box)} does not cover a part of the {w}×{h} image.",
                                 zh=f"框 {tuple(box)} 没有框住图片（{w}×{h}）的任何部分。")
