@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from tools.errors import EditError, NotFoundError
-from ui.cli_download import add_download_command
+from ui.cli_download import add_download_command, run_download
 from ui.cli_edit import run_edit
 from ui.cli_options import (  # noqa: F401
     EXIT_BAD_INPUT,
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "edit":
             return run_edit(args)
+        if args.command == "download":
+            return run_download(preset=args.preset, language=language)
         return run_session_command(args)
     except NotFoundError as error:
         print(text("not_found", language, message=error.message_for(language)), file=sys.stderr)

@@ -5,37 +5,21 @@ progress bar per file (size, speed, time left), verified.
     edit-everything download --preset tiny     # builds the tiny random-weight models (offline)
 
 Offline, a model that is not in the cache is one line naming it and the variable to set; exit 2.
-The subcommand runs as soon as its arguments are parsed (like --help), so ui/cli.py only registers it.
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import tempfile
-from pathlib import Path
 
-from tools.errors import EditError
 from tools.transfer import DownloadProgress
-
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-LOG_FILE = Path(os.environ.get("EDIT_EVERYTHING_LOG") or Path(tempfile.gettempdir()) / "edit-everything.log")
+from ui.cli_options import EXIT_OK, text
 
 
 def add_download_command(commands) -> None:
-    """The `download` subparser (registered by ui.cli.build_parser)."""
+    """The `download` subparser (registered by ui.cli.build_parser; ui.cli.main calls `run_download`)."""
     parser = commands.add_parser("download", help="fetch every model of a preset into the cache, with progress")
     parser.add_argument("--preset", default=os.environ.get("EDIT_EVERYTHING_PRESET", "auto"),
                         help="auto (all five models), zh, en, or tiny (built locally, offline)")
-    parse = parser.parse_known_args
-
-    def parse_then_download(args=None, namespace=None):
-        parsed, rest = parse(args, namespace)
-        if rest:
-            parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        parser.exit(run_download(preset=parsed.preset))
-
-    parser.parse_known_args = parse_then_download
 
 
 class TerminalBars:
@@ -61,35 +45,21 @@ class TerminalBars:
             bar.close()
 
 
-def run_download(*, preset: str) -> int:
-    """Fetch and verify; one line per model on stdout, one line for a failure on stderr."""
+def run_download(*, preset: str, language: str = "en") -> int:
+    """Fetch and verify; one line per model on stdout. A failure raises `EditError` (ui.cli.main
+    prints it in one line)."""
     from tools.models import load_models
     from tools.prefetch import fetch_preset
 
-    logging.basicConfig(filename=LOG_FILE, level=logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.captureWarnings(True)  # library warnings go to the log, not the terminal
     bars = TerminalBars()
     try:
         models = load_models(preset, device="cpu")
         if models.preset.tiny:
-            print(f"built the tiny models in {os.path.commonpath(list(models.preset.sources.values()))}")
+            print(text("tiny_built", language, folder=os.path.commonpath(list(models.preset.sources.values()))))
         for fetched in fetch_preset(models.preset, on_progress=bars):
             shown = "" if str(fetched.path) == fetched.source else f"{fetched.source} -> "
             print(f"{fetched.component}: {shown}{fetched.path}")
-    except EditError as error:
+    finally:
         bars.close()
-        print(f"error: {error.message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        bars.close()
-        print("stopped", file=sys.stderr)
-        return 130
-    except Exception as error:  # a bug: details to the log, one line to the user
-        bars.close()
-        logging.getLogger("edit-everything").exception("download failed")
-        print(f"internal error: {type(error).__name__}; details in {LOG_FILE}", file=sys.stderr)
-        return EXIT_INTERNAL
-    bars.close()
-    print(f"all models of the '{models.preset.name}' preset are ready")
+    print(text("models_ready", language, preset=models.preset.name))
     return EXIT_OK

@@ -30,6 +30,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stopped_at": ("(turn {number} of {total}; stopped)", "（第 {number} 轮，共 {total} 轮；已停止）"),
     "session_saved": ("session {id} saved in {folder} (continue it with --session {id} --data-dir {folder})",
                       "会话 {id} 已保存在 {folder}（用 --session {id} --data-dir {folder} 继续）"),
+    "tiny_built": ("built the tiny models in {folder}", "已在 {folder} 生成 tiny 模型"),
+    "models_ready": ("all models of the '{preset}' preset are ready", "预设“{preset}”的模型都已就绪"),
 }
 
 
