@@ -10,11 +10,13 @@ source is not found stops the script with exit code 3. In `chat`, besides instru
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 from pathlib import Path
 
-from tools.errors import BadInputError
+from tools.errors import BadInputError, EditError
+from tools.unicode import clean_text
 
 HELP = {"zh": "可以说“把猫换成狗”“撤销”“重做”“恢复原图”“重新生成”“选第2个”；命令：:point X Y 指令、:box X0 Y0 X1 Y1 指令、"
               ":pick N、:goto N、:history、:export 文件.zip、:quit",
@@ -32,7 +34,8 @@ def add_session_commands(commands) -> None:
                       help="folder for the pictures of each turn (default ./edit-everything-out)")
     run = commands.add_parser("run", help="run a script of turns on a photo")
     run.add_argument("image", type=Path)
-    run.add_argument("turns", nargs="+", help='instructions, one per turn, e.g. "把猫换成狗" "撤销"')
+    run.add_argument("turns", nargs="+", type=clean_text,  # bytes that are not UTF-8 become U+FFFD
+                     help='instructions, one per turn, e.g. "把猫换成狗" "撤销"')
     run.add_argument("-o", "--output", type=Path, required=True, help="where to write the final picture")
     run.add_argument("--json", action="store_true", help="print one JSON object per turn")
     for parser in (chat, run):
@@ -110,19 +113,51 @@ def run(args) -> int:
     return EXIT_OK
 
 
+CHAT = {  # the chat's own lines: key → (English, Chinese)
+    "session": ("session {id}: {width}×{height}. {help}", "会话 {id}：{width}×{height}。{help}"),
+    "picture": ("  v{version}: {path} ({share:.1f}% of pixels changed)", "  第 {version} 版：{path}（改动了 {share:.1f}% 的像素）"),
+    "candidates": ("  candidates: {path}: {boxes}", "  候选：{path}：{boxes}"),
+    "exported": ("exported {path}", "已导出 {path}"),
+    "bye": ("bye: {count} versions; pictures in {folder}", "再见：共 {count} 个版本；图片在 {folder}"),
+    "internal": ("Something went wrong with that line (details in the log); the chat goes on.",
+                 "这一行出了点问题（详情在日志里）；可以继续对话。"),
+}
+
+
+def chat_text(key: str, language: str, **fields) -> str:
+    english, chinese = CHAT[key]
+    return (chinese if language == "zh" else english).format(**fields)
+
+
+def output_folder(folder: Path) -> Path:
+    """`--output-dir`, created if missing; one line (BadInputError) when it cannot be a folder."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        shown = "".join(ch if ch.isprintable() else "?" for ch in str(folder))[:200]
+        why = "it is a file" if folder.exists() else (error.strerror or type(error).__name__)
+        zh_why = "它是一个文件" if folder.exists() else (error.strerror or type(error).__name__)
+        raise BadInputError(f"--output-dir {shown} cannot be used as a folder: {why}.",
+                            zh=f"--output-dir {shown} 不能用作文件夹：{zh_why}。") from error
+    return folder
+
+
 def chat(args) -> int:
     from ui.cli import EXIT_OK
 
+    folder = output_folder(args.output_dir)
     session = open_session(args, interactive=True)
-    folder = args.output_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    language = "zh"
+    try:  # bytes that are not UTF-8 reach us as lone surrogates, cleaned below, never as a crash
+        sys.stdin.reconfigure(errors="surrogateescape")
+    except (AttributeError, ValueError, OSError):
+        pass
     tty = sys.stdin.isatty()
-    print(f"session {session.id}: {session.image.width}×{session.image.height}. {HELP[language]}")
+    print(chat_text("session", session.language, id=session.id, width=session.image.width,
+                    height=session.image.height, help=HELP[session.language]))
     while True:
         if tty:
             print("> ", end="", flush=True)
-        line = sys.stdin.readline()
+        line = clean_text(sys.stdin.readline())
         if not line:
             break
         line = line.strip()
@@ -132,13 +167,23 @@ def chat(args) -> int:
             print(f"> {line}")
         if line in (":quit", ":q", ":exit"):
             break
-        reply = chat_turn(session, line, folder)
-        if reply is None:
-            continue
-        language = reply.language
-        show(reply, session, folder)
-    print(f"bye: {len(session.versions)} versions; pictures in {folder}")
+        chat_line(session, line, folder)
+    print(chat_text("bye", session.language, count=len(session.versions), folder=folder))
     return EXIT_OK
+
+
+def chat_line(session, line: str, folder: Path) -> None:
+    """Run one line and show its reply; a failure is one line in the session's language, and the
+    chat goes on."""
+    try:
+        reply = chat_turn(session, line, folder)
+        if reply is not None:
+            show(reply, session, folder)
+    except EditError as error:
+        print(error.message_for(session.language))
+    except Exception:  # a bug: the log gets the traceback, the user a line, the chat goes on
+        logging.getLogger("edit-everything").exception("chat line failed: %r", line)
+        print(chat_text("internal", session.language))
 
 
 def chat_turn(session, line: str, folder: Path):
@@ -169,7 +214,7 @@ def chat_turn(session, line: str, folder: Path):
             print(f"{mark} v{version.number} {version.kind:10} {version.instruction}")
         return None
     if name == "export" and len(rest) == 1:
-        print(f"exported {session.export(rest[0])}")
+        print(chat_text("exported", session.language, path=session.export(rest[0])))
         return None
     print(HELP[session.language])
     return None
@@ -197,9 +242,9 @@ def show(reply, session, folder: Path) -> None:
 
         save_image(path, reply.image, session.alpha)
         share = 100.0 * reply.changed.mean()
-        print(f"  v{reply.version}: {path} ({share:.1f}% of pixels changed)")
+        print(chat_text("picture", session.language, version=reply.version, path=path, share=share))
     if reply.overview is not None:
         path = folder / f"v{reply.version:03d}-candidates.png"
         reply.overview.save(path)
         boxes = ", ".join(f"#{c.number} {c.box}" for c in reply.candidates)
-        print(f"  candidates: {path}: {boxes}")
+        print(chat_text("candidates", session.language, path=path, boxes=boxes))
