@@ -146,7 +146,7 @@ def test_no_line_typed_into_the_chat_ends_it(capsys, monkeypatch, tiny_models, p
     code, out, err = cli(capsys, "chat", photo_file, "-o", tmp_path / "out", "--data-dir", tmp_path / "data",
                          "--preset", "tiny", "--steps", "1")
     assert code == 0 and "Traceback" not in out + err and "internal error" not in err, err
-    assert out.count("\n> ") == len(cases) + 2 and "* v0 original" in out  # every line ran, then :history
+    assert out.count("\n> ") == len(cases) + 2 and "v0 original" in out  # every line ran, then :history
     assert "出了点问题" not in out and "went wrong" not in out  # each failure was an expected one-liner
     assert (tmp_path / "notes.txt").read_text() == "my notes"
     assert (tmp_path / "old.zip").read_bytes() == b"an older export"
