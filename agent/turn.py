@@ -91,7 +91,7 @@ class TurnRunner:
         with self._lock:  # one turn at a time in this object; the store's lock: in this session id
             turn = Turn(self.language, on_progress)
             try:
-                with self.store.lock(self.id) if self.store is not None else contextlib.nullcontext():
+                with self._writer_lock():
                     self._catch_up(turn)
                     return self._locked_turn(said, turn, work)
             except StorageError as failure:  # the lock not had in time, or the saved state unreadable
@@ -99,12 +99,23 @@ class TurnRunner:
                              image=self.current.image, version=self._pointer, versions=len(self._versions),
                              error=failure.kind, saved=False)
 
+    def _writer_lock(self):
+        """The saved session's lock; none without a store or for an id that is not ours (nothing
+        can be saved under it; the save says so)."""
+        try:
+            return self.store.lock(self.id) if self.store is not None else contextlib.nullcontext()
+        except StorageError:
+            return contextlib.nullcontext()
+
     def _catch_up(self, turn: Turn) -> None:
         """When another writer saved this session since we loaded or saved it (another tab or
         program), continue from its latest saved state, so that no turn is lost."""
         if self.store is None:
             return
-        saved = self.store.revision(self.id)
+        try:
+            saved = self.store.revision(self.id)
+        except StorageError:  # an id that is not ours: never saved
+            return
         if saved is None or saved == self._revision:
             return
         snapshot = self.store.load(self.id)
