@@ -182,6 +182,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "internal": ("Something went wrong inside the editor; the picture is unchanged.",
                  "编辑时出了点问题，图片没有改变。"),
     "save_failed": ("(Saving the session failed: {reason})", "（会话保存失败：{reason}）"),
+    "discarded": ("(versions {first}–{last} discarded)", "（已丢弃第 {first}–{last} 版）"),
+    "discarded_one": ("(version {first} discarded)", "（已丢弃第 {first} 版）"),
+    "caught_up": ("(This session was saved elsewhere meanwhile; continuing from its latest state, version "
+                  "{version}.)", "（这个会话刚在别处保存了新的内容，已接着它最新的状态（第 {version} 版）继续。）"),
 }
 
 

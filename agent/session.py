@@ -7,8 +7,10 @@
     session.undo(); session.redo(); session.reset(); session.regenerate(); session.goto(1)
     session.send("换成狗", point=(120, 80))                  # a click instead of a word
 
-Every turn takes the session's lock, so one session can be used from several threads; a turn that
-fails leaves the session as it was and returns a short reply in the user's language.
+Every turn takes the session's lock, so one session can be used from several threads; with a store,
+it also holds the saved session's writer lock (agent/lock.py) from catching up with the latest saved
+state to saving, so two sessions on one id (two tabs, two programs) take turns and lose none. A turn
+that fails leaves the session as it was and returns a short reply in the user's language.
 
 How turns run is in agent/turn.py (the turn frame, messages, picks, history moves) and
 agent/step.py (one edit command: find its region, apply it).
@@ -32,6 +34,7 @@ from agent.turn import Pending, TurnRunner
 from agent.version import LogEntry, Version
 from tools.images import LoadedImage
 from tools.regions import checked_prompt
+from tools.unicode import clean_text
 
 __all__ = ["Session", "Pending"]
 Point = tuple[float, float]
@@ -61,6 +64,7 @@ class Session(TurnRunner):
         snapshot = _snapshot or Snapshot(id=session_id or new_session_id(),
                                          versions=(Version(0, "original", image),), pointer=0, alpha=alpha)
         self.id, self.alpha, self.created = snapshot.id, snapshot.alpha, snapshot.created
+        self._revision = snapshot.revision
         self._versions, self._pointer, self._log = list(snapshot.versions), snapshot.pointer, list(snapshot.log)
 
     @classmethod
@@ -106,7 +110,17 @@ class Session(TurnRunner):
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            return Snapshot(self.id, tuple(self._versions), self._pointer, tuple(self._log), self.alpha, self.created)
+            return Snapshot(self.id, tuple(self._versions), self._pointer, tuple(self._log), self.alpha, self.created,
+                            self._revision)
+
+    def save(self) -> None:
+        """Save now (a turn saves by itself), under the writer lock. Raises StorageError."""
+        if self.store is None:
+            raise ValueError("this session has no store to save to")
+        with self._lock, self.store.lock(self.id):
+            snapshot = self.snapshot()
+            self.store.save(snapshot)
+            self._revision = snapshot.revision + 1
 
     def export(self, path: str | Path) -> Path:
         """A zip with every version, the final picture (with the original's alpha) and the conversation."""
@@ -117,14 +131,15 @@ class Session(TurnRunner):
              on_progress: Callable[[TurnProgress], None] | None = None) -> Reply:
         """Run one message: edits, undo/redo/reset/regenerate, or a pick. `point` (x, y) or `box`
         (x0, y0, x1, y1), in image pixels, stand in for the source of the message's first edit.
-        A `text` that is not a str, or a point/box that is no place on the picture, gets a refusal reply."""
+        A `text` that is not a str, or a point/box that is no place on the picture, gets a refusal reply;
+        bytes that were not valid Unicode (a terminal's) become U+FFFD here, before anything keeps them."""
         def work(turn):
-            message = check_message(text)
+            message = clean_text(check_message(text))
             prompt = checked_prompt(point=point, box=box, size=self.image.size)
             kind = prompt.kind if prompt is not None else None
             return self._message(turn, message, prompt.value if kind == "point" else None,
                                  prompt.value if kind == "box" else None)
-        return self._turn(text if isinstance(text, str) else "", on_progress, work)
+        return self._turn(clean_text(text) if isinstance(text, str) else "", on_progress, work)
 
     def pick(self, number: int | None = None, *, point: Point | None = None, position: str | None = None,
              all: bool = False, on_progress=None) -> Reply:

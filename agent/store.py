@@ -4,16 +4,21 @@
     store.save(session.snapshot())           # data_dir/<session_id>/manifest.json + v000-<uid>.png ...
     snapshot = store.load(session_id)        # every version, the pointer and the conversation
     store.export(snapshot, "session.zip")    # versions/, final.png, conversation.txt, manifest.json
+    with store.lock(session_id): ...         # one writer at a time (agent/lock.py)
 
 Layout of a session folder (file names come from version numbers and random ids, never from what
 the user typed):
-    manifest.json            {"format": 1, "id": ..., "pointer": 2, "versions": [...], "log": [...]}
+    manifest.json            {"format": 1, "id": ..., "revision": 7, "pointer": 2, "versions": [...], "log": [...]}
+    lock                     held by the one writer of the session during a turn (agent/lock.py)
     v001-<uid>.png           the picture of version 1
     v001-<uid>-s1-region.png / -s1-changed.png   1-bit masks of step 1 (regenerate needs the region)
     alpha.png                the original upload's transparency, when it had any
 
 Images are written before the manifest that names them, so a crash leaves the previous manifest
-complete. A manifest from a newer program or a corrupted one raises `StorageError`; nothing is
+complete; the manifest's text is made (and encoded) before any file is written, and a save that
+fails removes the pictures it wrote, so nothing is left half-saved. Every save adds one to the
+manifest's `revision`: a session compares it with the revision it loaded to see that another
+writer committed a turn meanwhile. A manifest from a newer program or a corrupted one raises `StorageError`; nothing is
 discarded silently.
 """
 from __future__ import annotations
@@ -27,21 +32,23 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import get_args
+from typing import Callable, get_args
 
 import numpy as np
 from PIL import Image
 
+from agent.lock import DEFAULT_TIMEOUT, SessionLock
 from agent.parse import EditCommand
 from agent.version import LogEntry, Step, Version, VersionKind
-from tools.errors import StorageError
-from tools.files import atomic_write_bytes, atomic_write_text
+from tools.errors import BadInputError, StorageError
+from tools.files import atomic_create_bytes, atomic_write_bytes, atomic_write_text
 from tools.images import image_to_png_bytes
 from tools.masks import mask_to_png_bytes
 
 logger = logging.getLogger("edit-everything.store")
 FORMAT = 1
 MANIFEST = "manifest.json"
+LOCK = "lock"
 KINDS = get_args(VersionKind)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")  # \Z: "$" would let a trailing newline through
 OUR_FILE = re.compile(r"^(v\d{3,}-[0-9a-f]{8,32}(-s\d+-(region|changed))?|alpha)\.png\Z")
@@ -69,6 +76,7 @@ class Snapshot:
     log: tuple[LogEntry, ...] = ()
     alpha: Image.Image | None = None
     created: float = field(default_factory=time.time)
+    revision: int = 0  # the saved manifest's revision this state was loaded from or saved as (0: never saved)
 
     @property
     def current(self) -> Version:
@@ -78,8 +86,9 @@ class Snapshot:
 class SessionStore:
     """A folder of sessions, one subfolder per session id. Safe for different sessions in parallel."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, lock_timeout: float = DEFAULT_TIMEOUT):
         self.root = Path(root).expanduser()
+        self.lock_timeout = lock_timeout  # seconds a turn waits for another writer of its session
 
     def folder(self, session_id: str) -> Path:
         if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
@@ -95,39 +104,60 @@ class SessionStore:
         return [p.name for p in sorted(found, key=lambda p: (p / MANIFEST).stat().st_mtime)]
 
     # --------------------------------------------------------------------------------- saving
+    def lock(self, session_id: str, *, timeout: float | None = None) -> SessionLock:
+        """The session's writer lock (a context manager): hold it from loading the latest state to
+        saving the turn. Waits up to `timeout` seconds (default `lock_timeout`) for another writer,
+        then raises SessionBusyError."""
+        return SessionLock(self.folder(session_id) / LOCK, session_id=session_id,
+                           timeout=self.lock_timeout if timeout is None else timeout)
+
+    def revision(self, session_id: str) -> int | None:
+        """The revision of the saved manifest (None: never saved), to see if another writer saved."""
+        path = self.folder(session_id) / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            return int(manifest.get("revision", 0))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, AttributeError) as error:  # unreadable: saving repairs it
+            logger.warning("could not read the revision of session %s: %s", session_id, error)
+            return None
+
     def save(self, snapshot: Snapshot) -> Path:
-        """Write the snapshot's new pictures and masks, then its manifest; remove pictures of
-        versions no longer in the history. Raises StorageError (the old manifest stays valid)."""
+        """Write the snapshot's new pictures and masks, then its manifest (revision
+        `snapshot.revision + 1`); remove pictures of versions no longer in the history. Raises
+        StorageError; then the old manifest stays valid and no picture of this save is left."""
         folder = self.folder(snapshot.id)
+        entries = [version_entry(version) for version in snapshot.versions]
+        manifest = {"format": FORMAT, "id": snapshot.id, "revision": snapshot.revision + 1,
+                    "created": snapshot.created, "saved": time.time(), "pointer": snapshot.pointer,
+                    "alpha": "alpha.png" if snapshot.alpha is not None else None, "versions": entries,
+                    "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
+                            for e in snapshot.log]}
+        text = json.dumps(manifest, ensure_ascii=False, indent=1)
+        try:  # checked first: text that cannot be encoded fails before any file is written
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise StorageError("The session could not be saved: its text is not valid Unicode.",
+                               zh="会话无法保存：其中有无效的 Unicode 文字。") from error
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StorageError(f"Could not create the session folder {folder}: {error.strerror or error}.",
                                zh=f"无法创建会话文件夹 {folder}：{error.strerror or error}。") from error
-        names = {"alpha.png"} if snapshot.alpha is not None else set()
-        if snapshot.alpha is not None and not (folder / "alpha.png").exists():
-            buffer = io.BytesIO()
-            snapshot.alpha.save(buffer, "PNG")
-            atomic_write_bytes(folder / "alpha.png", buffer.getvalue())
-        entries = []
-        for version in snapshot.versions:
-            entry = version_entry(version)
-            files = {entry["image"]: lambda v=version: image_to_png_bytes(v.image)}
-            for number, (step, step_entry) in enumerate(zip(version.steps, entry["steps"]), start=1):
-                files[step_entry["region"]] = lambda s=step: mask_to_png_bytes(s.region)
-                files[step_entry["changed"]] = lambda s=step: mask_to_png_bytes(s.changed)
+        files = picture_files(snapshot, entries)
+        written: list[Path] = []
+        try:
             for name, data in files.items():
-                names.add(name)
                 if not (folder / name).exists():  # a file name is never reused for other content
                     atomic_write_bytes(folder / name, data())
-            entries.append(entry)
-        manifest = {"format": FORMAT, "id": snapshot.id, "created": snapshot.created, "saved": time.time(),
-                    "pointer": snapshot.pointer, "alpha": "alpha.png" if snapshot.alpha is not None else None,
-                    "versions": entries,
-                    "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
-                            for e in snapshot.log]}
-        atomic_write_text(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-        tidy(folder, names)
+                    written.append(folder / name)
+            atomic_write_text(folder / MANIFEST, text)
+        except Exception:  # (a killed process cannot clean up: the next save's tidy() does)
+            for path in written:  # nothing half-saved: no picture without the manifest that names it
+                path.unlink(missing_ok=True)
+            raise
+        tidy(folder, set(files))
         return folder
 
     # -------------------------------------------------------------------------------- loading
@@ -157,19 +187,22 @@ class SessionStore:
                         for e in manifest.get("log", []))
             alpha = read_png(folder, manifest["alpha"], "L") if manifest.get("alpha") else None
             created = float(manifest.get("created", time.time()))
+            revision = int(manifest.get("revision", 0))
         except StorageError:
             raise
         except Exception as error:  # noqa: BLE001 - any malformed field means a damaged manifest
             raise damaged(session_id, f"{type(error).__name__}: {error}") from error
         if not versions or not 0 <= pointer < len(versions) or versions[0].kind != "original":
             raise damaged(session_id, "the history or its pointer is inconsistent")
-        if any(v.number != i or v.kind not in KINDS for i, v in enumerate(versions)):
+        if any(v.number != i or v.kind not in KINDS or (i > 0 and not 0 <= v.base < i)
+               for i, v in enumerate(versions)):
             raise damaged(session_id, "the versions are not numbered 0, 1, 2, … or have an unknown kind")
         if any(v.image.size != versions[0].image.size for v in versions):
             raise damaged(session_id, "the versions have different sizes")
         if alpha is not None and alpha.size != versions[0].image.size:
             raise damaged(session_id, "the transparency mask does not fit the picture")
-        return Snapshot(id=session_id, versions=versions, pointer=pointer, log=log, alpha=alpha, created=created)
+        return Snapshot(id=session_id, versions=versions, pointer=pointer, log=log, alpha=alpha, created=created,
+                        revision=revision)
 
     # ------------------------------------------------------------------------------- exporting
     def export(self, snapshot: Snapshot, path: str | Path) -> Path:
@@ -179,8 +212,15 @@ class SessionStore:
 
 
 def write_export(snapshot: Snapshot, path: str | Path) -> Path:
-    """See `SessionStore.export`; needs no store (a session without one can export too)."""
+    """See `SessionStore.export`; needs no store (a session without one can export too). The name
+    must end in .zip and must not exist yet: an export never replaces a file (BadInputError)."""
     path = Path(path)
+    shown = "".join(ch if ch.isprintable() else "?" for ch in str(path))[:200]
+    if path.suffix.lower() != ".zip":
+        raise BadInputError(f"An export is a zip file: give a name ending in .zip (got '{shown}').",
+                            zh=f"导出的是 zip 文件：请给一个以 .zip 结尾的文件名（收到“{shown}”）。")
+    if path.exists() or path.is_symlink():
+        raise exists_already(shown)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for version in snapshot.versions:
@@ -196,21 +236,49 @@ def write_export(snapshot: Snapshot, path: str | Path) -> Path:
                     "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
                             for e in snapshot.log]}
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
-    atomic_write_bytes(path, buffer.getvalue())
+    try:
+        atomic_create_bytes(path, buffer.getvalue())
+    except FileExistsError as error:  # made meanwhile by someone else
+        raise exists_already(shown) from error
     return path
 
 
+def exists_already(shown: str) -> BadInputError:
+    return BadInputError(f"'{shown}' already exists; an export never replaces a file. Choose another name.",
+                         zh=f"“{shown}”已经存在；导出不会覆盖已有的文件，请换一个文件名。")
+
+
 # ------------------------------------------------------------------------------------ helpers
+def picture_files(snapshot: Snapshot, entries: list[dict]) -> dict[str, Callable[[], bytes]]:
+    """File name → PNG bytes (made when called) of every picture and mask the manifest names."""
+    files: dict[str, Callable[[], bytes]] = {}
+    if snapshot.alpha is not None:
+        files["alpha.png"] = lambda: png_bytes(snapshot.alpha)
+    for version, entry in zip(snapshot.versions, entries):
+        files[entry["image"]] = lambda v=version: image_to_png_bytes(v.image)
+        for step, step_entry in zip(version.steps, entry["steps"]):
+            files[step_entry["region"]] = lambda s=step: mask_to_png_bytes(s.region)
+            files[step_entry["changed"]] = lambda s=step: mask_to_png_bytes(s.changed)
+    return files
+
+
 def version_entry(version: Version) -> dict:
     stem = f"v{version.number:03d}-{version.uid}"
     return {
         "number": version.number, "kind": version.kind, "uid": version.uid, "instruction": version.instruction,
-        "created": version.created, "image": f"{stem}.png",
+        "created": version.created, "image": f"{stem}.png", "parent": version.parent,
         "steps": [{"command": step.command.model_dump(), "prompt": step.prompt, "chosen": step.chosen,
                    "candidates": list(step.candidates), "seed": step.seed, "model_ids": step.model_ids,
                    "timings": step.timings, "region": f"{stem}-s{i}-region.png",
                    "changed": f"{stem}-s{i}-changed.png"} for i, step in enumerate(version.steps, start=1)],
     }
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """PNG file bytes of `image` in its own mode (the alpha mask: mode "L")."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def read_version(folder: Path, entry: dict) -> Version:
@@ -223,7 +291,8 @@ def read_version(folder: Path, entry: dict) -> Version:
                   for s in entry["steps"])
     return Version(number=int(entry["number"]), kind=entry["kind"], image=read_png(folder, entry["image"], "RGB"),
                    instruction=str(entry.get("instruction", "")), steps=steps,
-                   created=float(entry.get("created", 0.0)), uid=str(entry["uid"]))
+                   created=float(entry.get("created", 0.0)), uid=str(entry["uid"]),
+                   parent=None if entry.get("parent") is None else int(entry["parent"]))
 
 
 def read_png(folder: Path, name: str, mode: str) -> Image.Image:

@@ -3,14 +3,16 @@
 `TurnRunner` is the part of `Session` that changes the history; `Session` (agent/session.py) holds
 the public API and the state. Every turn goes through `_turn`:
 
-    self._turn(said, on_progress, work)   # lock; run work(turn); on an EditError or a bug put the
-                                          # history back; log the exchange; save; return a Reply
+    self._turn(said, on_progress, work)   # lock (this object, then the saved session's writer lock);
+                                          # catch up with a newer saved state; run work(turn); on an
+                                          # EditError or a bug put the history back; log; save; Reply
 
 `work` returns (reply kind, text). Edits in one message make one new version (`_run`, `_commit`);
 each edit command is `agent.step.run_step`.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass, replace
@@ -52,6 +54,8 @@ class Turn:
     def __init__(self, language: str, on_progress: Callable[[TurnProgress], None] | None):
         self.language, self.on_progress, self.events = language, on_progress, []
         self.step, self.steps = 1, 1
+        self.preface: list[tuple[str, dict]] = []  # (message key, fields): said before the reply
+        self.notes: list[tuple[str, dict]] = []    # said after it, unless the turn fails
 
     def notify(self, event: Progress | str) -> None:
         event = Progress(event) if isinstance(event, str) else event
@@ -74,6 +78,9 @@ class TurnRunner:
     _versions: list[Version]
     _pointer: int
     _log: list[LogEntry]
+    _revision: int
+    id: str
+    alpha: Image.Image | None
 
     current: Version  # properties of Session
     image: Image.Image
@@ -81,42 +88,84 @@ class TurnRunner:
 
     # -------------------------------------------------------------------------- turn frame
     def _turn(self, said: str, on_progress, work: Callable[[Turn], tuple[str, str]]) -> Reply:
-        with self._lock:
+        with self._lock:  # one turn at a time in this object; the store's lock: in this session id
             turn = Turn(self.language, on_progress)
-            before, state = self.current.image, (list(self._versions), self._pointer, self._pending)
-            error = None
             try:
-                outcome = work(turn)
-            except EditError as failure:
-                self._versions, self._pointer, self._pending = state
-                outcome, error = ("error", failure.message_for(turn.language)), failure.kind
-            except Exception:  # a bug or a model failure: the log gets the traceback, the user a sentence
-                logger.exception("turn failed: %r", said)
-                self._versions, self._pointer, self._pending = state
-                outcome, error = ("error", say("internal", turn.language)), "internal"
-            kind, text = outcome[0], outcome[1]
-            self.language = turn.language
-            after = self.current.image
-            changed = None if after is before else (np.asarray(after) != np.asarray(before)).any(axis=2)
-            views = ()
-            if self._pending is not None and error is None and kind in ("asked", "not_found"):
-                views = candidate_views(after, self._pending.candidates)
-            if said.strip():
-                self._log.append(LogEntry("user", said.strip(), state[1]))
-            self._log.append(LogEntry("assistant", text, self._pointer))
-            saved = None
-            if self.store is not None:
-                turn.notify("save")
-                try:
-                    self.store.save(self.snapshot())
-                    saved = True
-                except StorageError as failure:
-                    saved, text = False, join(turn.language, text, say("save_failed", turn.language,
-                                                                       reason=failure.message_for(turn.language)))
-            return Reply(kind=kind, text=text, language=turn.language, image=after, changed=changed,
-                         candidates=views, overview=overview(after, views) if views else None,
-                         progress=tuple(turn.events), version=self._pointer, versions=len(self._versions),
-                         error=error if error else ("not_found" if kind == "not_found" else None), saved=saved)
+                with self._writer_lock():
+                    self._catch_up(turn)
+                    return self._locked_turn(said, turn, work)
+            except StorageError as failure:  # the lock not had in time, or the saved state unreadable
+                return Reply(kind="error", text=failure.message_for(turn.language), language=turn.language,
+                             image=self.current.image, version=self._pointer, versions=len(self._versions),
+                             error=failure.kind, saved=False)
+
+    def _writer_lock(self):
+        """The saved session's lock; none without a store or for an id that is not ours (nothing
+        can be saved under it; the save says so)."""
+        try:
+            return self.store.lock(self.id) if self.store is not None else contextlib.nullcontext()
+        except StorageError:
+            return contextlib.nullcontext()
+
+    def _catch_up(self, turn: Turn) -> None:
+        """When another writer saved this session since we loaded or saved it (another tab or
+        program), continue from its latest saved state, so that no turn is lost."""
+        if self.store is None:
+            return
+        try:
+            saved = self.store.revision(self.id)
+        except StorageError:  # an id that is not ours: never saved
+            return
+        if saved is None or saved == self._revision:
+            return
+        snapshot = self.store.load(self.id)
+        self._versions, self._pointer, self._log = list(snapshot.versions), snapshot.pointer, list(snapshot.log)
+        self.alpha, self._revision, self._pending = snapshot.alpha, snapshot.revision, None
+        turn.preface.append(("caught_up", {"version": self._pointer}))
+
+    def _locked_turn(self, said: str, turn: Turn, work: Callable[[Turn], tuple[str, str]]) -> Reply:
+        before, state = self.current.image, (list(self._versions), self._pointer, self._pending)
+        error = None
+        try:
+            outcome = work(turn)
+        except EditError as failure:
+            self._versions, self._pointer, self._pending = state
+            outcome, error = ("error", failure.message_for(turn.language)), failure.kind
+        except Exception:  # a bug or a model failure: the log gets the traceback, the user a sentence
+            logger.exception("turn failed: %r", said)
+            self._versions, self._pointer, self._pending = state
+            outcome, error = ("error", say("internal", turn.language)), "internal"
+        kind, language = outcome[0], turn.language
+        text = join(language, *(say(key, language, **fields) for key, fields in turn.preface), outcome[1],
+                    *(say(key, language, **fields) for key, fields in (turn.notes if error is None else ())))
+        self.language = language
+        after = self.current.image
+        changed = None if after is before else (np.asarray(after) != np.asarray(before)).any(axis=2)
+        views = ()
+        if self._pending is not None and error is None and kind in ("asked", "not_found"):
+            views = candidate_views(after, self._pending.candidates)
+        if said.strip():
+            self._log.append(LogEntry("user", said.strip(), state[1]))
+        self._log.append(LogEntry("assistant", text, self._pointer))
+        saved = None
+        if self.store is not None:
+            turn.notify("save")
+            saved, text = self._save_turn(turn, text)
+        return Reply(kind=kind, text=text, language=language, image=after, changed=changed,
+                     candidates=views, overview=overview(after, views) if views else None,
+                     progress=tuple(turn.events), version=self._pointer, versions=len(self._versions),
+                     error=error if error else ("not_found" if kind == "not_found" else None), saved=saved)
+
+    def _save_turn(self, turn: Turn, text: str) -> tuple[bool, str]:
+        """Save the session (the caller holds the store's lock): (saved?, the reply's text)."""
+        snapshot = self.snapshot()
+        try:
+            self.store.save(snapshot)
+        except StorageError as failure:
+            return False, join(turn.language, text, say("save_failed", turn.language,
+                                                        reason=failure.message_for(turn.language)))
+        self._revision = snapshot.revision + 1
+        return True, text
 
     # ---------------------------------------------------------------------------- messages
     def _message(self, turn: Turn, text: str, point, box):
@@ -163,7 +212,7 @@ class TurnRunner:
         for position, command in enumerate(commands):
             try:
                 if not command.is_edit:
-                    self._commit(done, instruction)
+                    self._commit(turn, done, instruction)
                     done = []
                     texts.append(self._apply_control(turn, command, instruction))
                     acted = True
@@ -178,13 +227,13 @@ class TurnRunner:
             except EditError as failure:
                 if not (acted or done):
                     raise
-                self._commit(done, instruction)
+                self._commit(turn, done, instruction)
                 what = describe(command.action, command.source or "", command.target, turn.language)
                 texts += [say("step_failed", turn.language, step=position + 1, steps=len(commands), what=what,
                               reason=failure.message_for(turn.language)), say("steps_kept", turn.language)]
                 return "partial", join(turn.language, *texts)
             if isinstance(outcome, Ask):
-                self._commit(done, instruction)
+                self._commit(turn, done, instruction)
                 self._pending = Pending(command, tuple(commands[position + 1:]), instruction,
                                         outcome.candidates, outcome.reason, self._pointer)
                 texts.append(say(ASK_MESSAGES[outcome.reason] if outcome.candidates else "not_found_bare",
@@ -195,14 +244,22 @@ class TurnRunner:
             texts.append(join(turn.language, note, say("edited", turn.language, what=describe(
                 command.action, step_source(step, turn.language), command.target, turn.language))))
             kind = "edited"
-        self._commit(done, instruction)
+        self._commit(turn, done, instruction)
         return kind, join(turn.language, *texts)
 
-    def _commit(self, done: list[tuple[Step, Image.Image]], instruction: str, kind: str = "edit") -> None:
-        if not done:
-            return
+    def _commit(self, turn: Turn, done: list[tuple[Step, Image.Image]], instruction: str) -> None:
+        if done:
+            self._append(turn, Version(self._pointer + 1, "edit", done[-1][1], instruction,
+                                       tuple(step for step, _ in done)))
+
+    def _append(self, turn: Turn, version: Version) -> None:
+        """Make `version` (numbered pointer + 1) the current one; the versions after the pointer
+        (left by an undo or goto) are dropped, and the reply says which."""
         number = self._pointer + 1
-        version = Version(number, kind, done[-1][1], instruction, tuple(step for step, _ in done))
+        last = len(self._versions) - 1
+        if last >= number:
+            turn.notes.append(("discarded", {"first": number, "last": last}) if last > number
+                              else ("discarded_one", {"first": number}))
         self._versions = self._versions[:number] + [version]
         self._pointer, self._pending = number, None
 
@@ -245,10 +302,7 @@ class TurnRunner:
         if action == "reset":
             if self.current.kind in ("original", "reset"):
                 raise refusal("already_original")
-            number = self._pointer + 1
-            self._versions = self._versions[:number] + [Version(number, "reset", self._versions[0].image,
-                                                                instruction or "reset")]
-            self._pending, self._pointer = None, number
+            self._append(turn, Version(self._pointer + 1, "reset", self._versions[0].image, instruction or "reset"))
             return say("reset", language)
         if action == "regenerate":
             return self._regenerate(turn)
@@ -257,13 +311,15 @@ class TurnRunner:
         raise refusal("not_understood", text=action)
 
     def _regenerate(self, turn: Turn) -> str:
-        """The current edit again, from its parent, with seed + 1; it replaces the current version."""
+        """The current edit again, from the version it was made from, with seed + 1: a new version
+        after the current one (undo brings the previous try back)."""
         version = self.current
         if not version.is_edit:
             raise refusal("nothing_to_regenerate")
         seed = (version.seed or 0) + 1
         settings = replace(self.editor.settings, seed=seed)
-        image, steps = self._versions[self._pointer - 1].image, []
+        base = version.base
+        image, steps = self._versions[base].image, []
         turn.steps = len(version.steps)
         for turn.step, step in enumerate(version.steps, start=1):
             timings: dict[str, float] = {}
@@ -273,10 +329,8 @@ class TurnRunner:
                                        settings=settings, on_progress=turn.notify, timings=timings)
             steps.append(replace(step, changed=result.mask, seed=seed, model_ids=result.model_ids, timings=timings))
             image = result.image
-        number = self._pointer
-        self._versions = self._versions[:number] + [Version(number, "regenerate", image, version.instruction,
-                                                            tuple(steps))]
-        self._pending = None
+        self._append(turn, Version(self._pointer + 1, "regenerate", image, version.instruction, tuple(steps),
+                                   parent=base))
         what = ("；" if turn.language == "zh" else "; ").join(
             describe(s.command.action, step_source(s, turn.language), s.command.target, turn.language)
             for s in steps)

@@ -45,7 +45,9 @@ class Step:
 
 @dataclass(frozen=True, eq=False)
 class Version:
-    """A picture in the history. `number` is its place (0 = the original upload)."""
+    """A picture in the history. `number` is its place (0 = the original upload); `parent` is the
+    version its edits were applied to (None: the one before it; a regenerate names the version the
+    first try was made from, since the first try stays in the history before it)."""
 
     number: int
     kind: VersionKind
@@ -54,6 +56,12 @@ class Version:
     steps: tuple[Step, ...] = ()
     created: float = field(default_factory=time.time)
     uid: str = field(default_factory=lambda: secrets.token_hex(6))
+    parent: int | None = None
+
+    @property
+    def base(self) -> int:
+        """The number of the version this one's edits were applied to."""
+        return self.number - 1 if self.parent is None else self.parent
 
     @property
     def commands(self) -> tuple[EditCommand, ...]:

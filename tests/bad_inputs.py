@@ -237,3 +237,26 @@ CHAT_REGION_LINES = {
     "box-backwards": ":box 50 50 10 10 去掉", "box-outside": ":box 500 500 600 600 去掉",
     "point-outside": ":point -3 5 换成狗",
 }
+
+
+def chat_cases(folder: Path) -> list[tuple[str, bytes]]:
+    """(name, one line typed into `edit-everything chat`, as bytes): each gets at most a few lines
+    of answer, and the chat goes on. `folder` holds notes.txt and old.zip, which must survive."""
+    return [
+        ("export-to-a-folder", f":export {folder}".encode()), ("export-dot", b":export ."),
+        ("export-over-a-text-file", f":export {folder / 'notes.txt'}".encode()),
+        ("export-over-a-zip", f":export {folder / 'old.zip'}".encode()),
+        ("export-not-zip", f":export {folder / 'out.png'}".encode()),
+        ("export-missing-folder", b":export /no/such/folder/s.zip"),
+        ("export-bad-bytes-name", b":export \xff\xfe.zip"), ("export-no-name", b":export"),
+        ("export-two-names", b":export a.zip b.zip"), ("export-unclosed-quote", b':export "a.zip'),
+        ("bad-bytes", b"\xff\xfe junk"), ("bad-bytes-in-edit", "把猫换成".encode() + b"\xff\xfe"),
+        ("lone-continuation-bytes", b"\x80\x80\x80"), ("overlong-utf8", b"\xc0\xaf\xe0\x80\xaf"),
+        ("surrogate-in-utf8", b"\xed\xa0\x80 remove the cat"), ("latin1-text", "café".encode("latin-1")),
+        ("gbk-text", "把猫换成狗".encode("gbk")), ("colon-only", b":"), ("colons", b"::::"),
+        ("unknown-command", b":explode"), ("goto-text", b":goto abc"), ("goto-far", b":goto 99"),
+        ("goto-negative", b":goto -1"), ("pick-nothing", b":pick 1"), ("pick-text", b":pick one"),
+        ("point-text", b":point a b"), ("point-one-number", b":point 5"), ("point-outside", b":point 9999 9999 \xe5\x8e\xbb\xe6\x8e\x89"),
+        ("box-short", b":box 1 2"), ("box-inverted", ":box 50 50 10 10 去掉".encode()),
+        ("history-with-args", b":history now"), ("null-byte", b"\x00"), ("escape-codes", b"\x1b[31m:history"),
+    ]

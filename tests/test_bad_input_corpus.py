@@ -177,3 +177,26 @@ def test_the_corpus_is_large_enough():
     counts = {"images": len(IMAGES), "instructions": len(instruction_cases()), "settings": len(SETTINGS),
               "regions": len(REGIONS) + len(CHAT_REGION_LINES)}
     assert sum(counts.values()) >= 200 and min(counts.values()) >= 40, counts
+
+
+def test_no_line_typed_into_the_chat_ends_it(capsys, monkeypatch, tiny_models, photo_file, tmp_path):
+    import io
+    import sys
+
+    from bad_inputs import chat_cases
+
+    monkeypatch.chdir(tmp_path)  # relative export names land here
+    (tmp_path / "notes.txt").write_text("my notes")
+    (tmp_path / "old.zip").write_bytes(b"an older export")
+    cases = chat_cases(tmp_path)
+    script = b"\n".join(line for _, line in cases) + "\n撤销\n:history\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(script), encoding="utf-8",
+                                                       errors="surrogateescape"))
+    code, out, err = cli(capsys, "chat", photo_file, "-o", tmp_path / "out", "--data-dir", tmp_path / "data",
+                         "--preset", "tiny", "--steps", "1")
+    assert code == 0 and "Traceback" not in out + err and "internal error" not in err, err
+    assert out.count("\n> ") == len(cases) + 2 and "v0 original" in out  # every line ran, then :history
+    assert "出了点问题" not in out and "went wrong" not in out  # each failure was an expected one-liner
+    assert (tmp_path / "notes.txt").read_text() == "my notes"
+    assert (tmp_path / "old.zip").read_bytes() == b"an older export"
+    assert out.rstrip().startswith("会话 ") and "再见" in out

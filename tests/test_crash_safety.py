@@ -57,7 +57,7 @@ def sha(image) -> str:
 def leftovers(folder: Path) -> list[str]:
     """Files of the session folder that its manifest does not name (temporary files, orphans)."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    named = {"manifest.json", manifest["alpha"]} | {v["image"] for v in manifest["versions"]}
+    named = {"manifest.json", "lock", manifest["alpha"]} | {v["image"] for v in manifest["versions"]}
     named |= {s[k] for v in manifest["versions"] for s in v["steps"] for k in ("region", "changed")}
     return sorted(p.name for p in folder.iterdir() if p.name not in named)
 

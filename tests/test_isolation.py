@@ -185,7 +185,7 @@ def test_file_names_never_come_from_what_the_user_typed(editor, cat_photo, tmp_p
         assert reply.saved is True and "Traceback" not in reply.text
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(p.parent == store.root / session.id for p in files), files
-    assert all(p.name == "manifest.json" or OUR_FILE.match(p.name) for p in files), [p.name for p in files]
+    assert all(p.name in ("manifest.json", "lock") or OUR_FILE.match(p.name) for p in files), [p.name for p in files]
     assert len(store.load(session.id).log) == len(session.log)
 
 

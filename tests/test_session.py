@@ -62,15 +62,47 @@ def test_reset_goes_back_to_the_original_and_keeps_the_history(session, cat_phot
     assert same(session.image, edited)
 
 
-def test_regenerate_repaints_the_same_region_with_the_next_seed(session):
+def test_regenerate_repaints_the_same_region_with_the_next_seed_as_a_new_version(session):
     first = session.send("把猫换成狗")
     mask = session.current.mask
     again = session.send("重新生成")
-    assert again.kind == "edited" and "1" in again.text and again.version == 1 and len(session.versions) == 2
+    assert again.kind == "edited" and "1" in again.text and again.version == 2 and len(session.versions) == 3
     assert session.current.kind == "regenerate" and session.current.seed == 1
     assert np.array_equal(session.current.steps[0].region, session.versions[1].steps[0].region)
     assert not same(first.image, again.image)
-    assert not (changed_pixels(session.versions[0].image, again.image) & ~mask).any()
+    assert not (changed_pixels(session.versions[0].image, again.image) & ~mask).any()  # from the original
+    third = session.send("再来一次")  # a regenerate of a regenerate still starts from the original
+    assert third.version == 3 and session.current.seed == 2 and session.current.base == 0
+    assert not (changed_pixels(session.versions[0].image, third.image) & ~mask).any()
+    assert session.undo().version == 2 and session.undo().version == 1
+    assert same(session.image, first.image)  # the first try is still there
+
+
+def test_a_turn_that_drops_later_versions_says_which(session):
+    session.send("把猫换成狗")
+    session.send("把背景变成蓝色")
+    session.send("去掉猫")
+    session.goto(1)
+    reply = session.send("再来一次")
+    assert reply.kind == "edited" and reply.version == 2 and len(session.versions) == 3
+    assert reply.text.endswith("（已丢弃第 2–3 版）")
+    session.undo()
+    assert session.send("remove the cat").text.endswith("(version 2 discarded)")
+    assert session.send("把沙发变成红色").version == 3 and "丢弃" not in session.log[-1].text
+    session.undo()
+    assert session.send("恢复原图").text.endswith("（已丢弃第 3 版）")
+
+
+def test_undecodable_bytes_from_a_terminal_become_replacement_characters(editor, small_photo, tmp_path):
+    from agent.store import SessionStore
+
+    store = SessionStore(tmp_path / "data")
+    session = Session(small_photo, editor, store=store)
+    junk = b"\xff\xfe junk".decode("utf-8", "surrogateescape")  # what Python's stdin and argv give
+    reply = session.send(junk)
+    assert reply.kind == "error" and reply.saved is True
+    assert store.load(session.id).log[0].text == "\ufffd\ufffd junk"
+    assert session.send("把猫换成狗").saved is True
 
 
 def test_goto_an_earlier_version(session):

@@ -13,7 +13,7 @@ from agent.parse import EditCommand
 from agent.session import Session
 from agent.store import SessionStore, Snapshot, new_session_id
 from agent.version import LogEntry, Step, Version
-from tools.errors import StorageError
+from tools.errors import EditError, StorageError
 from ui.cli import main
 
 
@@ -253,3 +253,49 @@ def test_files_that_cannot_be_tidied_do_not_fail_the_save(editor, small_photo, t
     assert session.send("撤销").saved is True
     names = {p.name for p in (store.root / session.id).iterdir()}
     assert not any(session.versions[1].uid not in n and n.startswith("v001") for n in names)
+
+
+# ----------------------------------------------------------------------------- nothing half-saved
+def pictures(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.suffix == ".png"} if folder.exists() else set()
+
+
+def test_text_that_is_not_unicode_fails_the_save_before_any_file_is_written(tmp_path):
+    store = SessionStore(tmp_path / "data")
+    snapshot = fake_snapshot()
+    broken = Snapshot(snapshot.id, snapshot.versions, 1, (LogEntry("user", "\udcff\udcfe junk", 0),))
+    with pytest.raises(StorageError) as caught:
+        store.save(broken)
+    assert "Unicode" in caught.value.message and one_line(caught.value.message_for("zh"))
+    assert pictures(store.root / snapshot.id) == set()  # no pictures without a manifest
+
+
+def test_a_save_that_fails_at_the_manifest_removes_the_pictures_it_wrote(saved, monkeypatch):
+    store, snapshot = saved
+    folder = store.root / snapshot.id
+    before = folder_state(folder)
+    extra = Version(2, "edit", snapshot.versions[1].image.rotate(180), "再改一次", snapshot.versions[1].steps)
+    failing(monkeypatch, folder / "manifest.json", "replace", errno.ENOSPC)
+    with pytest.raises(StorageError, match="No space left"):
+        store.save(Snapshot(snapshot.id, snapshot.versions + (extra,), 2, snapshot.log, snapshot.alpha))
+    assert folder_state(folder) == before and no_temp_files(folder)  # v002 pictures are gone again
+
+
+# ------------------------------------------------------------------------------------- export
+def test_an_export_must_be_a_new_zip_file(saved, tmp_path):
+    from agent.store import write_export
+
+    _, snapshot = saved
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    old_zip = tmp_path / "old.zip"
+    old_zip.write_bytes(b"an older export")
+    refusals = {notes: "zip", tmp_path / "out.png": "zip", old_zip: "already exists",
+                tmp_path / "folder.zip": "already exists", tmp_path: "zip"}
+    (tmp_path / "folder.zip").mkdir()
+    for path, words in refusals.items():
+        with pytest.raises(EditError) as caught:
+            write_export(snapshot, path)
+        assert words in caught.value.message and one_line(caught.value.message_for("zh")), path
+    assert notes.read_text() == "my notes" and old_zip.read_bytes() == b"an older export"
+    assert write_export(snapshot, tmp_path / "new.ZIP").is_file()

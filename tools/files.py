@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tools.errors import StorageError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "os_reason"]
+__all__ = ["atomic_create_bytes", "atomic_write_bytes", "atomic_write_text", "os_reason"]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> None:
@@ -45,6 +45,29 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | m
     finally:
         if temp_created:
             _remove_quietly(temp_path)
+
+
+def atomic_create_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> None:
+    """Write `data` to a new file `path`, never replacing one: raises `FileExistsError` when `path`
+    exists (as a file, folder or link), `StorageError` when it cannot be written. The file appears
+    complete (written to a temporary file, then hard-linked to its name) or not at all."""
+    target = Path(path)
+    temp_path = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            with os.fdopen(fd, "wb") as temp_file:
+                temp_file.write(data)
+                temp_file.flush()
+                os.fsync(temp_file.fileno())
+            os.link(temp_path, target)  # fails, atomically, when the name is taken
+        finally:
+            _remove_quietly(temp_path)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        raise _storage_error(target, err) from err
+    _fsync_folder(target.parent)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:

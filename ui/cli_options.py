@@ -32,6 +32,15 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "会话 {id} 已保存在 {folder}（用 --session {id} --data-dir {folder} 继续）"),
     "tiny_built": ("built the tiny models in {folder}", "已在 {folder} 生成 tiny 模型"),
     "models_ready": ("all models of the '{preset}' preset are ready", "预设“{preset}”的模型都已就绪"),
+    # the chat's own lines
+    "chat_session": ("session {id}: {width}×{height}. {help}", "会话 {id}：{width}×{height}。{help}"),
+    "picture": ("  v{version}: {path} ({share:.1f}% of pixels changed)",
+                "  第 {version} 版：{path}（改动了 {share:.1f}% 的像素）"),
+    "candidates": ("  candidates: {path}: {boxes}", "  候选：{path}：{boxes}"),
+    "exported": ("exported {path}", "已导出 {path}"),
+    "bye": ("bye: {count} versions; pictures in {folder}", "再见：共 {count} 个版本；图片在 {folder}"),
+    "chat_internal": ("Something went wrong with that line (details in the log); the chat goes on.",
+                      "这一行出了点问题（详情在日志里）；可以继续对话。"),
 }
 
 

@@ -14,13 +14,15 @@ ends by printing the session id that --session takes. In `chat`, besides instruc
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from tools.errors import BadInputError
+from tools.errors import BadInputError, EditError
+from tools.unicode import clean_text
 from ui.cli_options import (
     EXIT_BAD_INPUT,
     EXIT_NOT_FOUND,
@@ -139,7 +141,8 @@ def run(args) -> int:
     script (exit 3 not found, 2 otherwise); the final picture is written only when every turn ran."""
     from tools.images import save_image
 
-    args.image, args.turns = image_and_turns(args.words, session=args.session)
+    args.image, turns = image_and_turns(args.words, session=args.session)
+    args.turns = [clean_text(turn) for turn in turns]  # bytes that are not UTF-8 become U+FFFD
     check_outputs((args.output, "image"))
     session = open_session(args, interactive=False)
     code, reply = EXIT_OK, None
@@ -175,17 +178,33 @@ def print_turn(args, session, reply, turn: str, number: int) -> None:
     print(json.dumps(report, ensure_ascii=False))
 
 
+def output_folder(folder: Path) -> Path:
+    """`--output-dir`, created if missing; one line (BadInputError) when it cannot be a folder."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        shown = "".join(ch if ch.isprintable() else "?" for ch in str(folder))[:200]
+        why = "it is a file" if folder.exists() else (error.strerror or type(error).__name__)
+        zh_why = "它是一个文件" if folder.exists() else (error.strerror or type(error).__name__)
+        raise BadInputError(f"--output-dir {shown} cannot be used as a folder: {why}.",
+                            zh=f"--output-dir {shown} 不能用作文件夹：{zh_why}。") from error
+    return folder
+
+
 def chat(args) -> int:
+    folder = output_folder(args.output_dir)
     session = open_session(args, interactive=True)
-    folder = args.output_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    language = "zh"
+    try:  # bytes that are not UTF-8 reach us as lone surrogates, cleaned below, never as a crash
+        sys.stdin.reconfigure(errors="surrogateescape")
+    except (AttributeError, ValueError, OSError):
+        pass
     tty = sys.stdin.isatty()
-    print(f"session {session.id}: {session.image.width}×{session.image.height}. {HELP[language]}")
+    print(text("chat_session", session.language, id=session.id, width=session.image.width,
+                    height=session.image.height, help=HELP[session.language]))
     while True:
         if tty:
             print("> ", end="", flush=True)
-        line = sys.stdin.readline()
+        line = clean_text(sys.stdin.readline())
         if not line:
             break
         line = line.strip()
@@ -195,13 +214,23 @@ def chat(args) -> int:
             print(f"> {line}")
         if line in (":quit", ":q", ":exit"):
             break
-        reply = chat_turn(session, line, folder)
-        if reply is None:
-            continue
-        language = reply.language
-        show(reply, session, folder)
-    print(f"bye: {len(session.versions)} versions; pictures in {folder}")
+        chat_line(session, line, folder)
+    print(text("bye", session.language, count=len(session.versions), folder=folder))
     return EXIT_OK
+
+
+def chat_line(session, line: str, folder: Path) -> None:
+    """Run one line and show its reply; a failure is one line in the session's language, and the
+    chat goes on."""
+    try:
+        reply = chat_turn(session, line, folder)
+        if reply is not None:
+            show(reply, session, folder)
+    except EditError as error:
+        print(error.message_for(session.language))
+    except Exception:  # a bug: the log gets the traceback, the user a line, the chat goes on
+        logging.getLogger("edit-everything").exception("chat line failed: %r", line)
+        print(text("chat_internal", session.language))
 
 
 def chat_turn(session, line: str, folder: Path):
@@ -232,7 +261,7 @@ def chat_turn(session, line: str, folder: Path):
             print(f"{mark} v{version.number} {version.kind:10} {version.instruction}")
         return None
     if name == "export" and len(rest) == 1:
-        print(f"exported {session.export(rest[0])}")
+        print(text("exported", session.language, path=session.export(rest[0])))
         return None
     print(HELP[session.language])
     return None
@@ -260,9 +289,9 @@ def show(reply, session, folder: Path) -> None:
 
         save_image(path, reply.image, session.alpha)
         share = 100.0 * reply.changed.mean()
-        print(f"  v{reply.version}: {path} ({share:.1f}% of pixels changed)")
+        print(text("picture", session.language, version=reply.version, path=path, share=share))
     if reply.overview is not None:
         path = folder / f"v{reply.version:03d}-candidates.png"
         reply.overview.save(path)
         boxes = ", ".join(f"#{c.number} {c.box}" for c in reply.candidates)
-        print(f"  candidates: {path}: {boxes}")
+        print(text("candidates", session.language, path=path, boxes=boxes))

@@ -95,7 +95,7 @@ class AppState:
     def start(self, image: LoadedImage, editor: Editor, language: str) -> None:
         """A new conversation over `image`; its id goes into the URL."""
         self.session = Session(image, editor, store=session_store(), parse=self.parse, language=language)
-        self.session.store.save(self.session.snapshot())
+        self.session.save()
         self.reply = self.selection = self.notice = None
         st.query_params[QUERY_KEY] = self.session.id
 
