@@ -12,9 +12,9 @@ import string
 from pathlib import Path
 
 import pytest
+from test_messages import CHINESE_PUNCTUATION, ENGLISH_PROSE
 
 import prompts
-from test_messages import CHINESE_PUNCTUATION, ENGLISH_PROSE
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
