@@ -14,6 +14,7 @@ from typing import Literal, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+import prompts
 from tools.masks import overlay, resize_mask
 from tools.rank import Candidate
 from tools.segment import Segment
@@ -134,65 +135,10 @@ def overview(image: Image.Image, views: Sequence[CandidateView]) -> Image.Image:
 
 
 # --------------------------------------------------------------------------------------- texts
-MESSAGES: dict[str, tuple[str, str]] = {
-    # key: (English, Chinese)
-    "replace": ("replaced '{source}' with '{target}'", "把“{source}”换成了“{target}”"),
-    "remove": ("removed '{source}'", "去掉了“{source}”"),
-    "add": ("added '{target}' on the '{source}'", "在“{source}”上加了“{target}”"),
-    "point_region": ("the clicked region", "点选的区域"),
-    "box_region": ("the boxed region", "框选的区域"),
-    "edited": ("Done: {what}.", "好了：{what}。"),
-    "took_best": ("Several things could be '{source}'; I took the best match.",
-                  "有几个可能是“{source}”的，选了最像的那个。"),
-    "ask_close": ("I found several '{source}'. Which one? Reply 'use #N' (e.g. 'use #1').",
-                  "找到了几个“{source}”，要改哪一个？请回复“选第N个”（如“选第1个”）。"),
-    "ask_weak": ("I'm not sure which one is '{source}'. Is it one of these? Reply 'use #N', or click on it.",
-                 "不太确定哪个是“{source}”，是下面的某一个吗？请回复“选第N个”，或者在图上点一下它。"),
-    "out_of_range": ("I found {count} '{source}', so there is no #{index}. Which one? Reply 'use #N'.",
-                     "只找到 {count} 个“{source}”，没有第 {index} 个。要改哪一个？请回复“选第N个”。"),
-    "not_found": ("I couldn't find '{source}'. The closest matches are below: reply 'use #N', or click or "
-                  "draw a box on it.", "没有找到“{source}”。下面是最接近的几个：回复“选第N个”，或者在图上点一下、框出它。"),
-    "not_found_bare": ("I couldn't find '{source}'. Click or draw a box on it instead.",
-                       "没有找到“{source}”。可以在图上点一下或框出它。"),
-    "undo": ("Undone: back to version {version}.", "已撤销，回到第 {version} 版。"),
-    "nothing_to_undo": ("Nothing to undo.", "没有可以撤销的了。"),
-    "redo": ("Redone: now at version {version}.", "已重做，现在是第 {version} 版。"),
-    "nothing_to_redo": ("Nothing to redo: this is the latest version.", "已经是最新的版本，没有可以重做的。"),
-    "reset": ("Back to the original. The history is kept: say 'undo' to return.",
-              "已恢复原图。之前的版本都还在，说“撤销”可以回去。"),
-    "already_original": ("This is already the original picture.", "现在已经是原图了。"),
-    "goto": ("Now at version {version}.", "现在是第 {version} 版。"),
-    "no_such_version": ("There is no version {version} (versions 0 to {last}).",
-                        "没有第 {version} 版（共有第 0 到第 {last} 版）。"),
-    "nothing_to_regenerate": ("There is no edit to regenerate here.", "这一版没有可以重新生成的编辑。"),
-    "regenerated": ("Regenerated with seed {seed}: {what}.", "换了随机种子（{seed}）重新生成：{what}。"),
-    "empty": ("Say what to change, e.g. 'replace the cat with a dog'.", "请说一句要怎么改，比如“把猫换成狗”。"),
-    "not_understood": ("I didn't understand '{text}'. Try 'replace the cat with a dog' or 'undo'.",
-                       "没听懂“{text}”。试试“把猫换成狗”或“撤销”。"),
-    "nothing_to_pick": ("There is nothing to pick from right now.", "现在没有可以选的候选。"),
-    "pick_out_of_range": ("Pick a number from 1 to {count}.", "请选 1 到 {count} 之间的编号。"),
-    "pick_missed": ("That point is on none of the candidates; pick a number or click inside one.",
-                    "这个点不在任何候选上；请选一个编号，或者点在候选区域里面。"),
-    "needs_source": ("Say what to edit, or click or draw a box on it.", "请说要改哪个东西，或者在图上点一下、框出它。"),
-    "needs_target": ("Say what to turn the selected region into (e.g. 'a dog'), or 'remove it'.",
-                     "请说要把选中的区域换成什么（比如“换成狗”），或者说“去掉”。"),
-    "step_failed": ("Step {step} of {steps} ({what}) failed: {reason}", "第 {step} 步（共 {steps} 步，{what}）没有完成：{reason}"),
-    "steps_kept": ("The step(s) before it were done and kept.", "之前的步骤已完成并保留。"),
-    "unchanged": ("The picture is unchanged.", "图片没有改变。"),
-    "internal": ("Something went wrong inside the editor; the picture is unchanged.",
-                 "编辑时出了点问题，图片没有改变。"),
-    "save_failed": ("(Saving the session failed: {reason})", "（会话保存失败：{reason}）"),
-    "discarded": ("(versions {first}–{last} discarded)", "（已丢弃第 {first}–{last} 版）"),
-    "discarded_one": ("(version {first} discarded)", "（已丢弃第 {first} 版）"),
-    "caught_up": ("(This session was saved elsewhere meanwhile; continuing from its latest state, version "
-                  "{version}.)", "（这个会话刚在别处保存了新的内容，已接着它最新的状态（第 {version} 版）继续。）"),
-}
-
-
 def say(key: str, language: str, **fields) -> str:
-    """The message `key` in `language` ("zh" or "en"; anything else reads English), filled in."""
-    english, chinese = MESSAGES[key]
-    return (chinese if language == "zh" else english).format(**fields)
+    """The reply text `key` (prompts/replies.yaml) in `language` ("zh" or "en"; anything else reads
+    English), filled in."""
+    return prompts.text("replies", key, language, **fields)
 
 
 def describe(action: str, source: str, target: str | None, language: str) -> str:

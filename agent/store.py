@@ -41,7 +41,7 @@ from agent.lock import DEFAULT_TIMEOUT, SessionLock
 from agent.parse import EditCommand
 from agent.version import LogEntry, Step, Version, VersionKind
 from tools.errors import BadInputError, StorageError
-from tools.files import atomic_create_bytes, atomic_write_bytes, atomic_write_text
+from tools.files import atomic_create_bytes, atomic_write_bytes, atomic_write_text, os_reason
 from tools.images import image_to_png_bytes
 from tools.masks import mask_to_png_bytes
 
@@ -143,8 +143,9 @@ class SessionStore:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise StorageError(f"Could not create the session folder {folder}: {error.strerror or error}.",
-                               zh=f"无法创建会话文件夹 {folder}：{error.strerror or error}。") from error
+            why, why_zh = os_reason(error)
+            raise StorageError(f"Could not create the session folder {folder}: {why}.",
+                               zh=f"无法创建会话文件夹 {folder}：{why_zh}。") from error
         files = picture_files(snapshot, entries)
         written: list[Path] = []
         try:

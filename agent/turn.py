@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from agent.editor import Editor, Progress
-from agent.parse import EditCommand
+from agent.parse import EditCommand, help_text, is_small_talk
 from agent.reply import Reply, TurnProgress, candidate_views, describe, join, overview, say
 from agent.select import by_position, united
 from agent.step import ASK_MESSAGES, Ask, refusal, run_step, step_source
@@ -185,6 +185,8 @@ class TurnRunner:
             return self._pick(turn, first.index, None, first.position, first.all)
         if (not commands or all(c.action == "none" for c in commands)) and not (
                 (point is not None or box is not None) and is_bare_remove(text)):
+            if point is None and box is None and is_small_talk(text):  # "你好", "help": what one can say
+                return "info", help_text(turn.language)
             raise refusal("needs_target" if point is not None or box is not None else "not_understood",
                           text=text[:40])
         if (point is not None or box is not None) and not any(c.is_edit for c in commands):

@@ -57,3 +57,48 @@ def test_no_error_message_mixes_the_two_languages():
         if prose:
             mixed.append(f"{place}: English prose {prose.group()!r} in the Chinese text")
     assert not mixed, "\n".join(mixed)
+
+
+def test_a_session_folder_that_cannot_be_made_is_explained_wholly_in_chinese(tmp_path):
+    from PIL import Image
+
+    from agent.session import Session
+    from agent.store import SessionStore
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    session = Session(Image.new("RGB", (32, 32)), editor=None, store=SessionStore(blocker))
+    reply = session.send("你好")  # small talk: no model runs, the session is still saved after the turn
+    assert reply.saved is False and "无法创建会话文件夹" in reply.text
+    assert "路径中有一部分不是文件夹" in reply.text and "directory" not in reply.text, reply.text
+    session.language = "en"
+    assert "part of the path is not a folder" in session.send("hello").text
+
+
+def test_a_bad_click_or_box_in_chinese_names_the_point_or_box_in_chinese():
+    import pytest
+
+    from tools.errors import BadInputError
+    from tools.regions import check_box, check_point
+
+    with pytest.raises(BadInputError) as point:
+        check_point((float("nan"), 5), size=(10, 10))
+    with pytest.raises(BadInputError) as box:
+        check_box((1, 2, 3), size=(10, 10))
+    assert point.value.message_for("zh").startswith("点的 x 必须是有限的数")
+    assert box.value.message_for("zh").startswith("框必须是 (x0, y0, x1, y1)")
+    assert point.value.message_for("en").startswith("point x must be a finite number")
+
+
+def test_an_output_folder_that_cannot_be_made_says_why_in_chinese(tmp_path):
+    import pytest
+
+    from tools.errors import BadInputError
+    from ui.cli_session import output_folder
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(BadInputError) as raised:
+        output_folder(blocker / "pictures")
+    assert raised.value.message_for("zh").endswith("不能用作文件夹：路径中有一部分不是文件夹。"), raised.value.message_zh
+    assert raised.value.message_for("en").endswith("cannot be used as a folder: part of the path is not a folder.")

@@ -36,13 +36,13 @@ def _coordinates(kind: str, value: object) -> tuple[float, ...]:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != len(names):
         shape, count = SHAPES[kind]
         raise BadInputError(f"{kind} must be {shape}: {count} in image pixels, got {value!r}.",
-                            zh=f"{kind} 必须是 {shape}（{len(names)} 个像素坐标），收到 {value!r}。")
+                            zh=f"{ZH_KIND[kind]}必须是 {shape}（{len(names)} 个像素坐标），收到 {value!r}。")
     numbers = []
     for name, number in zip(names, value):
         if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(number):
             shown = _number(number)
             raise BadInputError(f"{kind} {name} must be a finite number, got {shown}.",
-                                zh=f"{kind} 的 {name} 必须是有限的数，收到 {shown}。")
+                                zh=f"{ZH_KIND[kind]}的 {name} 必须是有限的数，收到 {shown}。")
         numbers.append(float(number))
     if kind == "box":
         for low, high in ((0, 2), (1, 3)):

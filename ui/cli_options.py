@@ -3,7 +3,7 @@ and the command line's own one-line texts (in the user's language).
 
     args.output = check_output(args.output)                # before any model loads
     check_output(args.save_mask, mask=True)
-    print(text("wrote", "zh", path=out))                   # "已写入 out.png"
+    print(text("wrote", "zh", path=out))                   # "已写入 out.png" (prompts/cli.yaml)
 """
 from __future__ import annotations
 
@@ -14,40 +14,22 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+import prompts
 from tools.errors import BadInputError, StorageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_FOUND = 0, 1, 2, 3
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
-TEXTS: dict[str, tuple[str, str]] = {
-    # key: (English, Chinese)
-    "error": ("error: {message}", "错误：{message}"),
-    "not_found": ("not found: {message}", "未找到：{message}"),
-    "note": ("note: {message}", "提示：{message}"),
-    "internal": ("internal error: {name}; details in {log}", "内部错误：{name}；详情见 {log}"),
-    "interrupted": ("stopped", "已停止"),
-    "wrote": ("wrote {path}", "已写入 {path}"),
-    "stopped_at": ("(turn {number} of {total}; stopped)", "（第 {number} 轮，共 {total} 轮；已停止）"),
-    "session_saved": ("session {id} saved in {folder} (continue it with --session {id} --data-dir {folder})",
-                      "会话 {id} 已保存在 {folder}（用 --session {id} --data-dir {folder} 继续）"),
-    "tiny_built": ("built the tiny models in {folder}", "已在 {folder} 生成 tiny 模型"),
-    "models_ready": ("all models of the '{preset}' preset are ready", "预设“{preset}”的模型都已就绪"),
-    # the chat's own lines
-    "chat_session": ("session {id}: {width}×{height}. {help}", "会话 {id}：{width}×{height}。{help}"),
-    "picture": ("  v{version}: {path} ({share:.1f}% of pixels changed)",
-                "  第 {version} 版：{path}（改动了 {share:.1f}% 的像素）"),
-    "candidates": ("  candidates: {path}: {boxes}", "  候选：{path}：{boxes}"),
-    "exported": ("exported {path}", "已导出 {path}"),
-    "bye": ("bye: {count} versions; pictures in {folder}", "再见：共 {count} 个版本；图片在 {folder}"),
-    "chat_internal": ("Something went wrong with that line (details in the log); the chat goes on.",
-                      "这一行出了点问题（详情在日志里）；可以继续对话。"),
-}
-
 
 def text(key: str, language: str, **fields) -> str:
-    """The command line's text `key` in `language` ("zh"; anything else reads English)."""
-    english, chinese = TEXTS[key]
-    return (chinese if language == "zh" else english).format(**fields)
+    """The command line's text `key` (prompts/cli.yaml) in `language` ("zh"; anything else reads
+    English), filled in."""
+    return prompts.text("cli", key, language, **fields)
+
+
+def chat_help(language: str) -> str:
+    """What one can say in the chat, then its `:commands` (prompts/help.yaml), in `language`."""
+    return prompts.text("help", "help", language) + "\n" + prompts.text("help", "chat_commands", language)
 
 
 def argv_language(argv: list[str]) -> str:

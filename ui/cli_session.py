@@ -9,7 +9,7 @@ nothing to do (undo at the start, redo at the end, reset on the original, a pick
 pick, regenerate before any edit) says so and the script goes on; a turn whose source is not found
 stops the script with exit code 3, any other failed turn with exit code 2. With --data-dir, `run`
 ends by printing the session id that --session takes. In `chat`, besides instructions:
-    :point X Y 换成狗    :box X0 Y0 X1 Y1 去掉    :pick N    :goto N    :history    :export FILE.zip    :quit
+    :point X Y 换成狗    :box X0 Y0 X1 Y1 去掉    :pick N    :goto N    :history    :export FILE.zip    :help    :quit
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from ui.cli_options import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     add_generation_options,
+    chat_help,
     check_options,
     check_outputs,
     settings_from,
@@ -35,10 +36,6 @@ from ui.cli_options import (
     write_outputs,
 )
 
-HELP = {"zh": "可以说“把猫换成狗”“撤销”“重做”“恢复原图”“重新生成”“选第2个”；命令：:point X Y 指令、:box X0 Y0 X1 Y1 指令、"
-              ":pick N、:goto N、:history、:export 文件.zip、:quit",
-        "en": "Say 'replace the cat with a dog', 'undo', 'redo', 'reset', 'regenerate', 'use #2'; commands: "
-              ":point X Y text, :box X0 Y0 X1 Y1 text, :pick N, :goto N, :history, :export FILE.zip, :quit"}
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
                     ".mpo")
 RUN_USAGE = ("edit-everything run [IMAGE] TURN [TURN ...] -o OUTPUT [--json] [--data-dir DIR [--session ID]] "
@@ -183,9 +180,10 @@ def output_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        from tools.files import os_reason
+
         shown = "".join(ch if ch.isprintable() else "?" for ch in str(folder))[:200]
-        why = "it is a file" if folder.exists() else (error.strerror or type(error).__name__)
-        zh_why = "它是一个文件" if folder.exists() else (error.strerror or type(error).__name__)
+        why, zh_why = ("it is a file", "它是一个文件") if folder.exists() else os_reason(error)
         raise BadInputError(f"--output-dir {shown} cannot be used as a folder: {why}.",
                             zh=f"--output-dir {shown} 不能用作文件夹：{zh_why}。") from error
     return folder
@@ -200,7 +198,7 @@ def chat(args) -> int:
         pass
     tty = sys.stdin.isatty()
     print(text("chat_session", session.language, id=session.id, width=session.image.width,
-                    height=session.image.height, help=HELP[session.language]))
+                    height=session.image.height), chat_help(session.language), sep="\n")
     while True:
         if tty:
             print("> ", end="", flush=True)
@@ -263,7 +261,7 @@ def chat_turn(session, line: str, folder: Path):
     if name == "export" and len(rest) == 1:
         print(text("exported", session.language, path=session.export(rest[0])))
         return None
-    print(HELP[session.language])
+    print(chat_help(session.language))  # :help, or a command it does not know
     return None
 
 

@@ -1,4 +1,4 @@
-"""The app's own texts in Chinese and English (ui/strings.yaml), and safe rendering of chat text.
+"""The app's own texts in Chinese and English (prompts/ui.yaml), and safe rendering of chat text.
 
     t("undo", "zh")                       # "撤销"
     t("picture_caption", "en", version=2, count=3, width=451, height=300)
@@ -6,22 +6,14 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
-import yaml
-
-
-@lru_cache(maxsize=1)
-def strings() -> dict[str, dict[str, str]]:
-    """key → {"zh": text, "en": text}, read once from the package data."""
-    return yaml.safe_load(resources.files("ui").joinpath("strings.yaml").read_text(encoding="utf-8"))
+import prompts
 
 
 def t(key: str, language: str, **fields) -> str:
-    """The text `key` in `language` ("zh"; anything else reads English), with `fields` filled in."""
-    entry = strings()[key]
-    return entry["zh" if language == "zh" else "en"].format(**fields)
+    """The app's text `key` (prompts/ui.yaml) in `language` ("zh"; anything else reads English), with
+    `fields` filled in."""
+    return prompts.text("ui", key, language, **fields)
 
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")

@@ -38,8 +38,11 @@ class Event:
 # ------------------------------------------------------------------------------------- sidebar
 def language_choice() -> str:
     """The interface language the user chose: "auto" (follow the chat), "zh" or "en"."""
-    labels = {"auto": "跟随对话 · Auto", "zh": "中文", "en": "English"}
-    return st.sidebar.radio("界面语言 · Language", list(labels), format_func=labels.get, horizontal=True,
+    def both(key: str) -> str:  # said in both languages: no language is chosen yet
+        return f"{t(key, 'zh')} · {t(key, 'en')}"
+
+    labels = {"auto": both("language.auto"), "zh": "中文", "en": "English"}
+    return st.sidebar.radio(both("language"), list(labels), format_func=labels.get, horizontal=True,
                             key="ui_language")
 
 

@@ -12,11 +12,12 @@ How it is laid out (read in this order):
 - zh.py + phrase_zh.py, en.py + phrase_en.py — the Chinese and the English rules.
 - clause.py — what both languages share: phrases, clause results, control commands, several removals.
 - lexicon.py — the word lists (data in prompts/), jieba with our dictionary; text.py — input cleaning.
-- help.py — the help and "not understood" texts (prompts/help.yaml).
+- help.py — small talk ("你好", "what can you do?") and the help text that answers it (prompts/help.yaml).
 
 Light to import: jieba is loaded on the first Chinese message, langchain only when a model is passed.
 """
 from agent.parse.commands import EditCommand
+from agent.parse.help import help_text, is_small_talk
 from agent.parse.instruction import parse_instruction
 
-__all__ = ["EditCommand", "parse_instruction"]
+__all__ = ["EditCommand", "help_text", "is_small_talk", "parse_instruction"]
