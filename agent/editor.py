@@ -1,100 +1,47 @@
-"""The editor: one edit with the tools — find the source, then repaint, remove or add.
+"""The editor: the one owner of "carry out one edit command on one image" — find the region
+(ranked words, or a click / box / picked mask), then repaint, remove or add there.
 
     models = load_models("tiny")
     editor = Editor(models)
     result = editor.edit(image, source="猫", target="狗")      # PIL RGB in, EditResult out
     result.image.save("out.png"); result.mask                  # bool HxW: what was allowed to change
+    outcome = editor.run(command, image, interactive=True)     # a session's command: StepResult or Ask
 
 Segmentation and ranking run on a working copy (long side ≤ 1024); the chosen mask is scaled back
 and the repaint is pasted at full resolution.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
+from agent.edit_types import EditResult, EditSettings, Progress, ProgressCallback, RemoveMethod, box_at_size
 from agent.inputs import check_apply_inputs, check_edit_inputs, check_find_inputs, check_region_inputs
+from agent.parse import EditCommand
+from agent.reply import say
+from agent.step import CANDIDATES_KEPT, Ask, StepResult, at_size, refusal, select_region, summary
+from agent.version import Step
 from tools.errors import BadInputError, NotFoundError
 from tools.images import downscale_for_work
-from tools.inpaint import InpaintResult, InpaintSettings, opencv_remove
+from tools.inpaint import DiffusionStepCallback, InpaintResult, InpaintSettings, opencv_remove
 from tools.language import detect_language
 from tools.masks import resize_mask
 from tools.models import Models
 from tools.rank import Candidate, Ranking, RankSettings, rank_segments
+from tools.regions import RegionPrompt
 from tools.segment import Segment
 
 SEGMENT_MAX_SIDE = 1024
-RemoveMethod = Literal["sd", "opencv"]
+__all__ = ["Editor", "EditSettings", "EditResult", "Progress", "ProgressCallback", "RemoveMethod",
+           "StepResult", "Ask", "box_at_size", "add_region", "check_text", "not_found", "SEGMENT_MAX_SIDE"]
 
 
-@dataclass(frozen=True)
-class Progress:
-    """A progress event: `stage` is "segment", "rank", "inpaint" or "done"; `done`/`total` in steps."""
-
-    stage: str
-    done: int = 0
-    total: int = 0
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class EditSettings:
-    """How to generate. `steps=None` takes the preset's default (30, or 2 for the tiny preset)."""
-
-    steps: int | None = None
-    guidance: float = 7.5
-    seed: int = 0
-    scheduler: str = "default"
-    remove_method: RemoveMethod = "sd"
-    points_per_side: int | None = None
-    dilate_px: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.remove_method not in ("sd", "opencv"):
-            raise BadInputError(f"Setting remove_method={self.remove_method!r} is not valid: use 'sd' or 'opencv'.",
-                                zh=f"设置 remove_method={self.remove_method!r} 无效：只能是 'sd' 或 'opencv'。")
-
-
-@dataclass(frozen=True, eq=False)
-class EditResult:
-    """The outcome of one edit. `image`: PIL RGB, input size; `mask`: bool HxW, the pixels that were
-    allowed to change (every other pixel is byte-identical to the input)."""
-
-    image: Image.Image
-    mask: np.ndarray
-    action: str
-    source: str
-    target: str | None
-    language: str
-    chosen: Candidate | None
-    candidates: list[Candidate]
-    seed: int
-    model_ids: dict[str, str]
-    timings: dict[str, float]
-    window: tuple[int, int, int, int] = (0, 0, 0, 0)
-
-    def summary(self, candidate_limit: int = 10) -> dict:
-        """A JSON-ready dict: chosen box and score, candidates, timings, seed, model ids. Every box is
-        (x0, y0, x1, y1) in the picture's own pixels (x1, y1 exclusive), also for a photo that was
-        segmented on a smaller working copy."""
-        def describe(c: Candidate) -> dict:
-            return {"rank": c.rank, "box": box_at_size(c, self.mask.shape), "score": round(c.score, 4),
-                    "similarity": round(c.similarity, 4), "area": c.segment.area}
-        return {
-            "action": self.action, "source": self.source, "target": self.target, "language": self.language,
-            "chosen": describe(self.chosen) if self.chosen else None,
-            "candidates": [describe(c) for c in self.candidates[:candidate_limit]],
-            "changed_box": list(self.window), "changed_pixels": int(self.mask.sum()),
-            "seed": self.seed, "model_ids": self.model_ids,
-            "timings": {k: round(v, 4) for k, v in self.timings.items()},
-        }
+def _ignore(event: Progress) -> None:
+    """The progress callback when nobody listens."""
 
 
 @dataclass
@@ -104,7 +51,9 @@ class Editor:
     models: Models
     settings: EditSettings = field(default_factory=EditSettings)
 
-    def inpaint_settings(self, settings: EditSettings) -> InpaintSettings:
+    def inpaint_settings(self, settings: EditSettings | None = None) -> InpaintSettings:
+        """The diffusion settings `settings` (default: the editor's) mean on this preset, checked."""
+        settings = settings or self.settings
         preset = self.models.preset
         steps = settings.steps if settings.steps is not None else (2 if preset.tiny else 30)
         return InpaintSettings(steps=steps, guidance=settings.guidance, seed=settings.seed,
@@ -112,11 +61,12 @@ class Editor:
                                dilate_px=settings.dilate_px).checked()
 
     def rank_settings(self) -> RankSettings:
+        """The preset's ranking thresholds."""
         preset = self.models.preset
         return RankSettings(not_found_below=preset.not_found_below, max_area_fraction=preset.max_area_fraction)
 
     # ------------------------------------------------------------------------------ finding
-    def segments(self, image: Image.Image, settings: EditSettings | None = None, *,
+    def segments(self, image: Image.Image, *, settings: EditSettings | None = None,
                  fresh: bool = False) -> tuple[list[Segment], float]:
         """All SAM segments of `image`'s working copy, and that copy's scale (working/full)."""
         work, scale = downscale_for_work(image, SEGMENT_MAX_SIDE)
@@ -135,7 +85,7 @@ class Editor:
         language = language or detect_language(source)
         settings = settings or self.settings
         timings = timings if timings is not None else {}
-        notify = on_progress or (lambda p: None)
+        notify = on_progress or _ignore
         self._load(timings, self.models.segmenter, lambda: self.models.ranker(language))
         work, scale = downscale_for_work(image, SEGMENT_MAX_SIDE)  # once per turn: SAM and CLIP share it
 
@@ -156,7 +106,7 @@ class Editor:
             ranking = segment_and_rank(fresh=True)  # the carried segments do not hold the source
         return ranking, scale
 
-    def carry_segments(self, before: Image.Image, after: Image.Image, changed: np.ndarray,
+    def carry_segments(self, before: Image.Image, after: Image.Image, *, changed: np.ndarray,
                        edited: np.ndarray, settings: EditSettings | None = None) -> bool:
         """Let `after` (an edit of `before` that changed only `changed`, bool HxW full size) reuse
         `before`'s segments outside the change; `edited` (the repainted region) joins them."""
@@ -225,7 +175,7 @@ class Editor:
         settings = settings or self.settings
         timings = timings if timings is not None else {}
         inpaint_settings = self.inpaint_settings(settings)
-        notify = on_progress or (lambda p: None)
+        notify = on_progress or _ignore
 
         def on_step(done: int, total: int) -> None:
             notify(Progress("inpaint", done, total))
@@ -233,14 +183,12 @@ class Editor:
         if not (action == "remove" and settings.remove_method == "opencv"):
             self._load(timings, lambda: self.models.inpainter(language))
         start = time.perf_counter()
-        outcome = self._repaint(image, mask, action, source, target, language, settings, inpaint_settings,
-                                on_step)
+        outcome = self._repaint(image, mask, action=action, source=source, target=target, language=language,
+                                settings=settings, inpaint_settings=inpaint_settings, on_step=on_step)
         timings["inpaint"] = time.perf_counter() - start - outcome.paste_seconds
         timings["paste"] = outcome.paste_seconds
-        if action != "remove":
-            self.carry_segments(image, outcome.image, outcome.changed, mask & outcome.changed, settings)
-        else:
-            self.carry_segments(image, outcome.image, outcome.changed, np.zeros_like(mask), settings)
+        edited = mask & outcome.changed if action != "remove" else np.zeros_like(mask)
+        self.carry_segments(image, outcome.image, changed=outcome.changed, edited=edited, settings=settings)
         notify(Progress("done"))
         component = self.models.inpainter_component(language)
         model_ids = {"sam": self.models.model_id("sam"),
@@ -252,8 +200,91 @@ class Editor:
                           seed=inpaint_settings.seed, model_ids=model_ids, timings=timings,
                           window=outcome.window)
 
-    def _repaint(self, image, mask, action, source, target, language, settings, inpaint_settings,
-                 on_step) -> InpaintResult:
+    # ----------------------------------------------------------------- one command of a session
+    def run(self, command: EditCommand, image: Image.Image, *, region: RegionPrompt | None = None,
+            interactive: bool, on_progress: ProgressCallback | None = None) -> StepResult | Ask:
+        """Carry out one edit `command` on `image` (PIL RGB): find its region — `command.source` ranked
+        by its words, or the click, box or picked mask `region` — then repaint, remove or add there
+        with the editor's settings. An `Ask` when the user must pick (close, weak, out of range, not
+        found) and `interactive`; otherwise the best match is taken with a note, or the refusal raised."""
+        language, timings, note = command.language, {}, ""
+        notify = on_progress or _ignore
+        if command.action in ("replace", "add") and not (command.target or "").strip():
+            raise refusal("needs_target")
+        chosen, candidates, how = None, (), "text"
+        if region is not None:
+            mask, how = self._prompted_mask(image, region), ("pick" if region.kind == "mask" else region.kind)
+        else:
+            if not (command.source or "").strip():
+                raise refusal("needs_source")
+            found = self._find_region(image, command, timings=timings, notify=notify)
+            if isinstance(found, Ask):
+                if interactive:
+                    return found
+                found = self._without_asking(found, command)
+                note = say("took_best", language, source=command.source)  # nobody to ask: the best
+            best, candidates = found
+            mask, chosen = best.mask, summary(best)
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (image.height, image.width):
+            mask = resize_mask(mask, image.size)
+        if not mask.any():
+            raise refusal("needs_source")
+        result = self.apply(image, mask, action=command.action,
+                            source=command.source or say("point_region", language), target=command.target,
+                            language=language, settings=self.settings, on_progress=notify, timings=timings)
+        step = Step(command, mask, result.mask, how, chosen, candidates, result.seed, result.model_ids, timings)
+        return StepResult(step=step, image=result.image, note=note)
+
+    def rerun(self, step: Step, image: Image.Image, *, seed: int,
+              on_progress: ProgressCallback | None = None) -> StepResult:
+        """`step` again on `image` (PIL RGB) at the region it chose, with `seed`: the regenerate button."""
+        command, timings = step.command, {}
+        result = self.apply(image, step.region, action=command.action,
+                            source=command.source or say("point_region", command.language), target=command.target,
+                            language=command.language, settings=replace(self.settings, seed=seed),
+                            on_progress=on_progress, timings=timings)
+        return StepResult(step=replace(step, changed=result.mask, seed=seed, model_ids=result.model_ids,
+                                       timings=timings), image=result.image)
+
+    def _prompted_mask(self, image: Image.Image, region: RegionPrompt) -> np.ndarray:
+        """The mask (bool HxW) the user gave (`region.kind` "mask") or SAM's for their click or box."""
+        if region.kind == "mask":
+            return region.value
+        return self.region(image, **{region.kind: region.value})
+
+    def _find_region(self, image: Image.Image, command: EditCommand, *, timings: dict,
+                     notify: ProgressCallback) -> tuple[Candidate, tuple[dict, ...]] | Ask:
+        """(the candidate `command` means, masks at image size; candidate summaries) or an `Ask`."""
+        language = command.language
+        ranking, _ = self.find(image, command.source, language=language, timings=timings, on_progress=notify)
+        notify(Progress("select"))
+        start = time.perf_counter()
+        sized = [at_size(c, image.size) for c in ranking.candidates]
+        ranked = tuple(summary(c) for c in sized[:CANDIDATES_KEPT])
+        excluded = None
+        if command.exclude:
+            other, _ = self.find(image, command.exclude, language=language)
+            if other.found and other.best is not None:
+                excluded = at_size(other.best, image.size).mask
+        found = select_region(sized, command=command, threshold=ranking.threshold, ranked=ranked,
+                              excluded=excluded, ask_when_unsure=not self.models.preset.tiny)
+        timings["select"] = time.perf_counter() - start
+        return found if isinstance(found, Ask) else (found, ranked)
+
+    @staticmethod
+    def _without_asking(ask: Ask, command: EditCommand) -> tuple[Candidate, tuple[dict, ...]]:
+        """With nobody to ask: not found and out of range are refused; otherwise the best candidate."""
+        if ask.reason == "not_found":
+            raise not_found(command.source, command.language)
+        if ask.reason == "out_of_range":
+            raise refusal("out_of_range", **ask.fields)
+        return max(ask.candidates, key=lambda c: c.score), ask.fields["ranked"]
+
+    def _repaint(self, image: Image.Image, mask: np.ndarray, *, action: str, source: str, target: str | None,
+                 language: str, settings: EditSettings, inpaint_settings: InpaintSettings,
+                 on_step: DiffusionStepCallback) -> InpaintResult:
+        """The new pixels for `action` at `mask` (bool HxW) of `image`, pasted back at full size."""
         if action == "remove" and settings.remove_method == "opencv":
             return opencv_remove(image, mask, settings=inpaint_settings)
         inpainter = self.models.inpainter(language)
@@ -267,15 +298,6 @@ class Editor:
                                      language=language)
         return inpainter.inpaint(image, mask, target, settings=inpaint_settings, on_step=on_step,
                                  language=language)
-
-
-def box_at_size(candidate: Candidate, shape: tuple[int, int]) -> list[int]:
-    """`candidate`'s box (found on a working copy) in the frame of a picture of `shape` (H, W)."""
-    height, width = shape
-    scale_y, scale_x = height / candidate.mask.shape[0], width / candidate.mask.shape[1]
-    x0, y0, x1, y1 = candidate.box
-    return [int(math.floor(x0 * scale_x)), int(math.floor(y0 * scale_y)),
-            min(width, int(math.ceil(x1 * scale_x))), min(height, int(math.ceil(y1 * scale_y)))]
 
 
 def add_region(mask: np.ndarray) -> np.ndarray:

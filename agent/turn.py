@@ -8,14 +8,14 @@ the public API and the state. Every turn goes through `_turn`:
                                           # EditError or a bug put the history back; log; save; Reply
 
 `work` returns (reply kind, text). Edits in one message make one new version (`_run`, `_commit`);
-each edit command is `agent.step.run_step`.
+each edit command is `Editor.run` (agent/editor.py).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -25,12 +25,13 @@ from agent.editor import Editor, Progress
 from agent.parse import EditCommand, help_text, is_small_talk
 from agent.reply import Reply, TurnProgress, candidate_views, describe, join, overview, say
 from agent.select import by_position, united
-from agent.step import ASK_MESSAGES, Ask, refusal, run_step, step_source
+from agent.step import ASK_MESSAGES, Ask, refusal, step_source
 from agent.store import SessionStore, Snapshot
 from agent.version import LogEntry, Step, Version
 from tools.errors import BadInputError, EditError, StorageError
 from tools.language import detect_language
 from tools.rank import Candidate
+from tools.regions import RegionPrompt, checked_prompt
 
 logger = logging.getLogger("edit-everything.session")
 
@@ -194,8 +195,7 @@ class TurnRunner:
                 raise refusal("needs_target")
             commands = [EditCommand(action="remove", language=turn.language)]
         self._pending = None
-        return self._run(turn, commands, text, prompt=("point", point) if point is not None else
-                         ("box", box) if box is not None else None)
+        return self._run(turn, commands, text, prompt=checked_prompt(point=point, box=box, size=self.image.size))
 
     def _parse_text(self, text: str) -> Sequence[EditCommand]:
         if self._parse is None:
@@ -204,9 +204,10 @@ class TurnRunner:
             self._parse = parse_instruction
         return self._parse(text)
 
-    def _run(self, turn: Turn, commands: Sequence[EditCommand], instruction: str, *, prompt=None):
+    def _run(self, turn: Turn, commands: Sequence[EditCommand], instruction: str, *,
+             prompt: RegionPrompt | None = None):
         """Run `commands` in order on the current version; edits in a row make one new version.
-        `prompt`: ("point", xy) / ("box", box) / ("pick", mask) for the first edit's region."""
+        `prompt`: the click, box or picked mask that is the first edit's region."""
         texts: list[str] = []
         done: list[tuple[Step, Image.Image]] = []
         edits = [c for c in commands if c.is_edit]
@@ -223,8 +224,8 @@ class TurnRunner:
                     continue
                 turn.step += 1
                 image = done[-1][1] if done else self.current.image
-                outcome = run_step(self.editor, image, command, prompt, notify=turn.notify,
-                                   interactive=self.interactive)
+                outcome = self.editor.run(command, image, region=prompt, interactive=self.interactive,
+                                          on_progress=turn.notify)
                 prompt = None
             except EditError as failure:
                 if not (acted or done):
@@ -241,7 +242,7 @@ class TurnRunner:
                 texts.append(say(ASK_MESSAGES[outcome.reason] if outcome.candidates else "not_found_bare",
                                  turn.language, **outcome.fields))
                 return ("not_found" if outcome.reason == "not_found" else "asked"), join(turn.language, *texts)
-            step, image, note = outcome
+            step, image, note = outcome.step, outcome.image, outcome.note
             done.append((step, image))
             texts.append(join(turn.language, note, say("edited", turn.language, what=describe(
                 command.action, step_source(step, turn.language), command.target, turn.language))))
@@ -286,7 +287,8 @@ class TurnRunner:
             region = by_position(candidates, position).mask
         else:
             raise refusal("pick_out_of_range", count=len(candidates))
-        return self._run(turn, (pending.command,) + pending.rest, pending.instruction, prompt=("pick", region))
+        return self._run(turn, (pending.command,) + pending.rest, pending.instruction,
+                         prompt=RegionPrompt("mask", region))
 
     # ----------------------------------------------------------------------------- history
     def _apply_control(self, turn: Turn, command: EditCommand, instruction: str = "") -> str:
@@ -319,18 +321,13 @@ class TurnRunner:
         if not version.is_edit:
             raise refusal("nothing_to_regenerate")
         seed = (version.seed or 0) + 1
-        settings = replace(self.editor.settings, seed=seed)
         base = version.base
         image, steps = self._versions[base].image, []
         turn.steps = len(version.steps)
         for turn.step, step in enumerate(version.steps, start=1):
-            timings: dict[str, float] = {}
-            result = self.editor.apply(image, step.region, action=step.command.action,
-                                       source=step.command.source or say("point_region", step.command.language),
-                                       target=step.command.target, language=step.command.language,
-                                       settings=settings, on_progress=turn.notify, timings=timings)
-            steps.append(replace(step, changed=result.mask, seed=seed, model_ids=result.model_ids, timings=timings))
-            image = result.image
+            rerun = self.editor.rerun(step, image, seed=seed, on_progress=turn.notify)
+            steps.append(rerun.step)
+            image = rerun.image
         self._append(turn, Version(self._pointer + 1, "regenerate", image, version.instruction, tuple(steps),
                                    parent=base))
         what = ("；" if turn.language == "zh" else "; ").join(

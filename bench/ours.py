@@ -141,5 +141,5 @@ class Ours:
         """Seconds for the segment stage of a second instruction on `image`, already segmented."""
         encodes = self.segmenter.encoder_calls
         start = time.perf_counter()
-        self.editor.segments(image, self.settings)
+        self.editor.segments(image, settings=self.settings)
         return time.perf_counter() - start, self.segmenter.encoder_calls - encodes

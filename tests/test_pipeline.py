@@ -149,3 +149,41 @@ def test_the_crop_window_is_a_square_around_the_mask_inside_the_picture(mask_box
         assert abs((left + right) - (x0 + x1)) <= 1 and abs((top + bottom) - (y0 + y1)) <= 1
     if expect == "square in the corner":
         assert (left, top) == (0, 0)
+
+
+def test_one_command_with_a_picked_region_changes_only_that_region(editor, cat_photo):
+    from agent.parse import EditCommand
+    from agent.step import StepResult
+    from tools.regions import RegionPrompt
+
+    picked = np.zeros((cat_photo.height, cat_photo.width), bool)
+    picked[10:60, 20:90] = True
+    command = EditCommand(action="replace", source="猫", target="狗", language="zh")
+    outcome = editor.run(command, cat_photo, region=RegionPrompt("mask", picked), interactive=True)
+    assert isinstance(outcome, StepResult) and outcome.note == ""
+    assert outcome.step.prompt == "pick" and np.array_equal(outcome.step.region, picked)
+    changed = changed_pixels(cat_photo, outcome.image)
+    assert changed.any() and not (changed & ~outcome.step.changed).any()
+
+
+def test_one_command_found_by_its_words_records_what_was_chosen(editor, cat_photo):
+    from agent.parse import EditCommand
+
+    seen = []
+    command = EditCommand(action="remove", source="cat", language="en")
+    outcome = editor.run(command, cat_photo, interactive=False, on_progress=seen.append)
+    assert outcome.step.prompt == "text" and outcome.step.chosen is not None and outcome.step.candidates
+    assert [p.stage for p in seen][:3] == ["segment", "rank", "select"] and seen[-1].stage == "done"
+    again = editor.rerun(outcome.step, cat_photo, seed=5)
+    assert again.step.seed == 5 and np.array_equal(again.step.region, outcome.step.region)
+    assert not np.array_equal(np.asarray(again.image), np.asarray(outcome.image))
+
+
+def test_a_region_prompt_is_a_point_a_box_or_a_two_dimensional_mask():
+    from tools.regions import RegionPrompt
+
+    assert RegionPrompt("mask", np.ones((4, 5), np.uint8)).value.dtype == bool
+    for kind, value, words in [("mask", np.ones((4, 5, 3), bool), "2-D"), ("lasso", (1, 2), "lasso"),
+                               ("point", (float("nan"), 2), "nan")]:
+        with pytest.raises(BadInputError, match=words):
+            RegionPrompt(kind, value)

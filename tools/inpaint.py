@@ -23,7 +23,7 @@ SCHEDULERS = ("default", "ddim", "euler_a", "dpm", "lcm")
 REMOVE_PROMPT = {"zh": "干净的背景，自然延续周围的景物", "en": "clean empty background, seamless natural continuation"}
 NEGATIVE = {"zh": "模糊，变形，文字，水印", "en": "blurry, deformed, text, watermark"}
 
-StepCallback = Callable[[int, int], None]  # (step done, total steps)
+DiffusionStepCallback = Callable[[int, int], None]  # (diffusion steps done, total): the only progress tools report
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class Inpainter:
         self._lock = threading.Lock()
 
     def inpaint(self, image: Image.Image, mask: np.ndarray, prompt: str, *, negative_prompt: str = "",
-                settings: InpaintSettings = InpaintSettings(), on_step: StepCallback | None = None,
+                settings: InpaintSettings = InpaintSettings(), on_step: DiffusionStepCallback | None = None,
                 language: str = "en") -> InpaintResult:
         """Repaint `mask` (bool HxW) of `image` (PIL RGB) from `prompt`."""
         if not prompt or not prompt.strip():
@@ -161,7 +161,7 @@ class Inpainter:
                              done - start, done - pasting)
 
     def remove(self, image: Image.Image, mask: np.ndarray, object_name: str = "", *,
-               settings: InpaintSettings = InpaintSettings(), on_step: StepCallback | None = None,
+               settings: InpaintSettings = InpaintSettings(), on_step: DiffusionStepCallback | None = None,
                language: str = "en") -> InpaintResult:
         """Erase the object under `mask`: a fill prompt, with the object as the negative prompt."""
         return self.inpaint(image, mask, REMOVE_PROMPT[language], negative_prompt=object_name,

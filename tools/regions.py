@@ -3,9 +3,11 @@
     check_point((120, 80), size=image.size)          # → (120.0, 80.0), or BadInputError
     check_box((-5, 10, 200, 90), size=image.size)    # → (0.0, 10.0, 200.0, 90.0): clipped to the picture
     RegionPrompt("box", (10, 10, 60, 40)).within(image.size)
+    RegionPrompt("mask", picked)                     # a region the user picked: bool HxW
 
 A coordinate must be a finite real number (not nan, inf or a bool); a box needs x1 > x0 and y1 > y0;
-a point must be on the picture and a box must overlap it. Every refusal is one line naming the value.
+a point must be on the picture and a box must overlap it; a mask is a 2-D array (kept as bool).
+Every refusal is one line naming the value.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import math
 from dataclasses import dataclass
 from numbers import Real
 from typing import Literal
+
+import numpy as np
 
 from tools.errors import BadInputError
 
@@ -77,22 +81,36 @@ def check_box(box: object, *, size: Size) -> tuple[float, float, float, float]:
     return clipped
 
 
-@dataclass(frozen=True)
-class RegionPrompt:
-    """A click (`kind` "point", `value` (x, y)) or a drag (`kind` "box", `value` (x0, y0, x1, y1)) in
-    image pixels. Made only from finite numbers in the right order; `within` checks it against a picture."""
+RegionKind = Literal["point", "box", "mask"]
 
-    kind: Literal["point", "box"]
-    value: tuple[float, ...]
+
+@dataclass(frozen=True, eq=False)
+class RegionPrompt:
+    """Where the user pointed, in image pixels: a click (`kind` "point", `value` (x, y)), a drag
+    (`kind` "box", `value` (x0, y0, x1, y1)) or a region they picked (`kind` "mask", `value` bool HxW).
+    Made only from finite numbers in the right order or a 2-D mask; `within` checks it against a picture."""
+
+    kind: RegionKind
+    value: tuple[float, ...] | np.ndarray
 
     def __post_init__(self) -> None:
+        if self.kind == "mask":
+            mask = np.asarray(self.value)
+            if mask.ndim != 2 or mask.size == 0:
+                raise BadInputError(f"A region mask must be a non-empty 2-D array, got shape {mask.shape}.",
+                                    zh=f"区域蒙版必须是非空的二维数组，收到形状 {mask.shape}。")
+            object.__setattr__(self, "value", mask.astype(bool, copy=False))
+            return
         if self.kind not in NAMES:
-            raise BadInputError(f"A region prompt is a 'point' or a 'box', got {self.kind!r}.",
-                                zh=f"区域只能是 point（点）或 box（框），收到 {self.kind!r}。")
+            raise BadInputError(f"A region prompt is a 'point', a 'box' or a 'mask', got {self.kind!r}.",
+                                zh=f"区域只能是 point（点）、box（框）或 mask（蒙版），收到 {self.kind!r}。")
         object.__setattr__(self, "value", _coordinates(self.kind, self.value))
 
     def within(self, size: Size) -> RegionPrompt:
-        """This prompt on a `size` picture (a box clipped to it); BadInputError when it is off it."""
+        """This prompt on a `size` (width, height) picture (a box clipped to it); BadInputError when a
+        point or box is off it. A mask of another size is kept: the editor scales it to the picture."""
+        if self.kind == "mask":
+            return self
         check = check_point if self.kind == "point" else check_box
         return RegionPrompt(self.kind, check(self.value, size=size))
 

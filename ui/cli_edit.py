@@ -1,6 +1,6 @@
 """`edit-everything edit`: the edits of one instruction (or --source/--target) on one photo.
 
-Each edit command runs through `agent.step.run_step`, the code a session turn uses for one command,
+Each edit command runs through `Editor.run`, the code a session turn uses for one command,
 so position ("左边的"), index ("第二个"), all ("所有的") and exclude ("除了…") choose the same region
 as `run`. Nobody is asked to pick: an unsure choice takes the best candidate and says so.
 """
@@ -61,7 +61,6 @@ def edit_commands(args) -> list[EditCommand]:
 
 def run_edit(args) -> int:
     from agent.editor import Editor
-    from agent.step import run_step
     from tools.images import load_image, save_image
     from tools.masks import save_mask
     from tools.models import load_models
@@ -77,7 +76,8 @@ def run_edit(args) -> int:
     image, summaries = loaded.rgb, []
     changed = np.zeros((image.height, image.width), dtype=bool)
     for command in commands:
-        step, image, note = run_step(editor, image, command, None, notify=lambda event: None, interactive=False)
+        outcome = editor.run(command, image, interactive=False)
+        step, image, note = outcome.step, outcome.image, outcome.note
         changed |= step.changed
         summaries.append(step_summary(step, note))
     writes = [(args.output, lambda path: save_image(path, image, loaded.alpha))]
