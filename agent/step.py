@@ -19,9 +19,9 @@ from PIL import Image
 
 from agent.editor import Editor, Progress, not_found
 from agent.parse import EditCommand
-from agent.reply import say
+from agent.session.reply import say
 from agent.select import choose, distinct, reading_order, without
-from agent.version import Step
+from agent.session.version import Step
 from tools.errors import BadInputError, NothingToDoError
 from tools.masks import resize_mask
 from tools.rank import Candidate

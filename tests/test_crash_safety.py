@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import agent.store
-from agent.session import Session
-from agent.store import STALE_TEMP_SECONDS, SessionStore
+import agent.session.store
+from agent.session.session import Session
+from agent.session.store import STALE_TEMP_SECONDS, SessionStore
 from tools.errors import StorageError
 from tools.images import load_image
 
@@ -27,8 +27,8 @@ import hashlib, json, sys, time
 from pathlib import Path
 import numpy as np
 from agent.editor import Editor, EditSettings
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.images import load_image
 from tools.models import load_models
 
@@ -112,7 +112,7 @@ def test_a_save_cut_short_before_its_manifest_keeps_the_previous_save(editor, sm
     def die(*args, **kwargs):
         raise Killed()
 
-    monkeypatch.setattr(agent.store, "atomic_write_text", die)  # the new pictures are written, then death
+    monkeypatch.setattr(agent.session.store, "atomic_write_text", die)  # the new pictures are written, then death
     with pytest.raises(Killed):
         session.send("把背景变成蓝色")
     monkeypatch.undo()
@@ -130,7 +130,7 @@ def test_a_kill_during_the_first_save_leaves_no_session_and_a_clear_message(edit
                                                                             monkeypatch):
     store = SessionStore(tmp_path / "data")
     session = Session(small_photo, editor, store=store)
-    monkeypatch.setattr(agent.store, "atomic_write_text", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(agent.session.store, "atomic_write_text", lambda *a, **k: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
         session.send("把猫换成狗")
     monkeypatch.undo()

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
-from agent.store import OUR_FILE, SESSION_ID, SessionStore, new_session_id
+from agent.session.session import Session
+from agent.session.store import OUR_FILE, SESSION_ID, SessionStore, new_session_id
 from tools.errors import BadInputError, StorageError
 from ui.cli import main
 

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
+from agent.session.session import Session
 from conftest import changed_pixels
 
 
@@ -94,7 +94,7 @@ def test_a_turn_that_drops_later_versions_says_which(session):
 
 
 def test_undecodable_bytes_from_a_terminal_become_replacement_characters(editor, small_photo, tmp_path):
-    from agent.store import SessionStore
+    from agent.session.store import SessionStore
 
     store = SessionStore(tmp_path / "data")
     session = Session(small_photo, editor, store=store)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.errors import StorageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +64,8 @@ def test_restore_in_a_new_process(saved, model_cache):
     code = f"""
 import numpy as np
 from agent.editor import Editor
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.models import load_models
 store = SessionStore({str(store.root)!r})
 session = Session.restore(store, {session.id!r}, Editor(load_models("tiny")))

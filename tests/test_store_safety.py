@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from agent.parse import EditCommand
-from agent.session import Session
-from agent.store import SessionStore, Snapshot, new_session_id
-from agent.version import LogEntry, Step, Version
+from agent.session.session import Session
+from agent.session.store import SessionStore, Snapshot, new_session_id
+from agent.session.version import LogEntry, Step, Version
 from tools.errors import EditError, StorageError
 from ui.cli import main
 
@@ -283,7 +283,7 @@ def test_a_save_that_fails_at_the_manifest_removes_the_pictures_it_wrote(saved, 
 
 # ------------------------------------------------------------------------------------- export
 def test_an_export_must_be_a_new_zip_file(saved, tmp_path):
-    from agent.store import write_export
+    from agent.session.store import write_export
 
     _, snapshot = saved
     notes = tmp_path / "notes.txt"

@@ -19,9 +19,9 @@ import numpy as np
 import streamlit as st
 
 from agent.editor import Editor
-from agent.reply import Reply
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.reply import Reply
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.errors import EditError
 from tools.images import LoadedImage
 from tools.language import detect_language

@@ -12,7 +12,7 @@ from typing import Callable
 import streamlit as st
 
 from agent.editor import Editor
-from agent.reply import Reply, TurnProgress
+from agent.session.reply import Reply, TurnProgress
 from tools.errors import BadInputError, EditError
 from tools.images import LoadedImage, load_image
 from tools.language import detect_language

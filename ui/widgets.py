@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from agent.editor import EditSettings
-from agent.session import Session
+from agent.session.session import Session
 from tools.masks import overlay
 from tools.presets import PRESET_NAMES
 from ui.state import AppState

@@ -8,11 +8,11 @@
     session.send("换成狗", point=(120, 80))                  # a click instead of a word
 
 Every turn takes the session's lock, so one session can be used from several threads; with a store,
-it also holds the saved session's writer lock (agent/lock.py) from catching up with the latest saved
+it also holds the saved session's writer lock (agent/session/lock.py) from catching up with the latest saved
 state to saving, so two sessions on one id (two tabs, two programs) take turns and lose none. A turn
 that fails leaves the session as it was and returns a short reply in the user's language.
 
-How turns run is in agent/turn.py (the turn frame, messages, picks, history moves) and
+How turns run is in agent/session/turn.py (the turn frame, messages, picks, history moves) and
 agent/step.py (one edit command: find its region, apply it).
 """
 from __future__ import annotations
@@ -27,11 +27,11 @@ from PIL import Image
 from agent.editor import Editor
 from agent.inputs import check_message, check_whole_number, session_image
 from agent.parse import EditCommand
-from agent.reply import Reply, TurnProgress, say
+from agent.session.reply import Reply, TurnProgress, say
 from agent.step import refusal
-from agent.store import SessionStore, Snapshot, new_session_id, write_export
-from agent.turn import Pending, TurnRunner
-from agent.version import LogEntry, Version
+from agent.session.store import SessionStore, Snapshot, new_session_id, write_export
+from agent.session.turn import Pending, TurnRunner
+from agent.session.version import LogEntry, Version
 from tools.images import LoadedImage
 from tools.regions import checked_prompt
 from tools.unicode import clean_text

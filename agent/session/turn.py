@@ -1,6 +1,6 @@
 """How a session runs a turn: the frame every turn shares, messages, picks and history moves.
 
-`TurnRunner` is the part of `Session` that changes the history; `Session` (agent/session.py) holds
+`TurnRunner` is the part of `Session` that changes the history; `Session` (agent/session/session.py) holds
 the public API and the state. Every turn goes through `_turn`:
 
     self._turn(said, on_progress, work)   # lock (this object, then the saved session's writer lock);
@@ -23,11 +23,11 @@ from PIL import Image
 
 from agent.editor import Editor, Progress
 from agent.parse import EditCommand
-from agent.reply import Reply, TurnProgress, candidate_views, describe, join, overview, say
+from agent.session.reply import Reply, TurnProgress, candidate_views, describe, join, overview, say
 from agent.select import by_position, united
 from agent.step import ASK_MESSAGES, Ask, refusal, run_step, step_source
-from agent.store import SessionStore, Snapshot
-from agent.version import LogEntry, Step, Version
+from agent.session.store import SessionStore, Snapshot
+from agent.session.version import LogEntry, Step, Version
 from tools.errors import BadInputError, EditError, StorageError
 from tools.language import detect_language
 from tools.rank import Candidate

@@ -4,12 +4,12 @@
     store.save(session.snapshot())           # data_dir/<session_id>/manifest.json + v000-<uid>.png ...
     snapshot = store.load(session_id)        # every version, the pointer and the conversation
     store.export(snapshot, "session.zip")    # versions/, final.png, conversation.txt, manifest.json
-    with store.lock(session_id): ...         # one writer at a time (agent/lock.py)
+    with store.lock(session_id): ...         # one writer at a time (agent/session/lock.py)
 
 Layout of a session folder (file names come from version numbers and random ids, never from what
 the user typed):
     manifest.json            {"format": 1, "id": ..., "revision": 7, "pointer": 2, "versions": [...], "log": [...]}
-    lock                     held by the one writer of the session during a turn (agent/lock.py)
+    lock                     held by the one writer of the session during a turn (agent/session/lock.py)
     v001-<uid>.png           the picture of version 1
     v001-<uid>-s1-region.png / -s1-changed.png   1-bit masks of step 1 (regenerate needs the region)
     alpha.png                the original upload's transparency, when it had any
@@ -37,9 +37,9 @@ from typing import Callable, get_args
 import numpy as np
 from PIL import Image
 
-from agent.lock import DEFAULT_TIMEOUT, SessionLock
+from agent.session.lock import DEFAULT_TIMEOUT, SessionLock
 from agent.parse import EditCommand
-from agent.version import LogEntry, Step, Version, VersionKind
+from agent.session.version import LogEntry, Step, Version, VersionKind
 from tools.errors import BadInputError, StorageError
 from tools.files import atomic_create_bytes, atomic_write_bytes, atomic_write_text
 from tools.images import image_to_png_bytes
