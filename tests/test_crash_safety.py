@@ -90,7 +90,7 @@ def test_sigkill_during_a_generation_leaves_every_earlier_version(model_cache, p
     assert [v.kind for v in session.versions] == ["original", "edit"] and session.pointer == 1
     assert sha(session.versions[0].image) == sha(load_image(photo_file).rgb)
     assert sha(session.image) == saved["sha"]
-    assert [e.text for e in session.log if e.role == "user"] == ["把猫换成狗"]  # the killed turn is absent
+    assert [e.said for e in session.log if e.kind == "text"] == ["把猫换成狗"]  # the killed turn is absent
     assert leftovers(folder) == [], "a temporary or half-written file was left in the session folder"
 
     reply = session.send("把背景变成蓝色")  # and the session goes on

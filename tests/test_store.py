@@ -36,8 +36,8 @@ def test_every_turn_writes_pngs_and_a_versioned_manifest(saved):
     store, session = saved
     folder = store.root / session.id
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == 1 and manifest["pointer"] == 1 and len(manifest["versions"]) == 3
-    assert [e["role"] for e in manifest["log"]] == ["user", "assistant"] * 3
+    assert manifest["format"] == 2 and manifest["pointer"] == 1 and len(manifest["versions"]) == 3
+    assert manifest["language"] == "zh" and [e["kind"] for e in manifest["log"]] == ["text"] * 3
     for entry in manifest["versions"]:
         assert (folder / entry["image"]).is_file()
     assert not any(p.name.startswith(".") for p in folder.iterdir()), "a temporary file was left behind"
