@@ -8,7 +8,7 @@ Progress, from the tools to a front end, in three layers, each adding what only 
 - tools (tools/inpaint.py) call `on_step(done, total)`: a count of diffusion steps, nothing else;
 - the editor turns that into `Progress("inpaint", done, total)` and adds its own stages
   ("segment", "rank", "select", "done"): one edit command;
-- a session turn wraps each `Progress` into `agent.reply.TurnProgress`, which also says which
+- a session turn wraps each `Progress` into `agent.session.reply.TurnProgress`, which also says which
   command of the message is running (and adds "parse" and "save"): what a front end receives.
 """
 from __future__ import annotations

@@ -19,15 +19,40 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from agent.edit_types import EditResult, EditSettings, Progress, ProgressCallback, RemoveMethod, box_at_size
-from agent.inputs import check_apply_inputs, check_edit_inputs, check_find_inputs, check_region_inputs
+from agent.edit_types import (
+    EditResult,
+    EditSettings,
+    Progress,
+    ProgressCallback,
+    RemoveMethod,
+    box_at_size,
+)
+from agent.inputs import (
+    check_apply_inputs,
+    check_edit_inputs,
+    check_find_inputs,
+    check_region_inputs,
+)
 from agent.parse import EditCommand
-from agent.reply import say
-from agent.step import CANDIDATES_KEPT, Ask, StepResult, at_size, refusal, select_region, summary
-from agent.version import Step
+from agent.session.reply import say
+from agent.session.version import Step
+from agent.step import (
+    CANDIDATES_KEPT,
+    Ask,
+    StepResult,
+    at_size,
+    refusal,
+    select_region,
+    summary,
+)
 from tools.errors import BadInputError, NotFoundError
 from tools.images import downscale_for_work
-from tools.inpaint import DiffusionStepCallback, InpaintResult, InpaintSettings, opencv_remove
+from tools.inpaint import (
+    DiffusionStepCallback,
+    InpaintResult,
+    InpaintSettings,
+    opencv_remove,
+)
 from tools.language import detect_language
 from tools.masks import resize_mask
 from tools.models import Models

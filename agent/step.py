@@ -8,7 +8,7 @@
     outcome.step, outcome.image, outcome.note   # the Step for the history, PIL RGB, a note or ""
 
 Words: a "command" is what the parser returns (`EditCommand`); a "step" is a command applied to a
-picture (`agent.version.Step`); the tools' diffusion steps are only ever counted (`on_step`).
+picture (`agent.session.version.Step`); the tools' diffusion steps are only ever counted (`on_step`).
 Nothing here calls the editor or touches a session's history.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ import numpy as np
 from PIL import Image
 
 from agent.parse import EditCommand
-from agent.reply import say
 from agent.select import choose, distinct, reading_order, without
-from agent.version import Step
+from agent.session.reply import say
+from agent.session.version import Step
 from tools.errors import BadInputError, NothingToDoError
 from tools.masks import resize_mask
 from tools.rank import Candidate

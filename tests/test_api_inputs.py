@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
+from agent.session.session import Session
 from tools.errors import BadInputError
 from tools.regions import check_box, check_point
 

@@ -146,7 +146,7 @@ REGIONS = region_cases()
 @pytest.fixture(scope="module")
 def region_session(tiny_models, small_photo):
     from agent.editor import Editor, EditSettings
-    from agent.session import Session
+    from agent.session.session import Session
 
     return Session(small_photo, Editor(tiny_models, EditSettings(steps=1)))
 

@@ -140,7 +140,7 @@ def test_the_python_api_summary_boxes_are_in_the_photos_own_pixels(editor, big_p
 
 
 def test_candidate_views_of_working_copy_masks_are_in_the_image_frame(cat_photo):
-    from agent.reply import candidate_views
+    from agent.session.reply import candidate_views
     from tools.rank import Candidate
     from tools.segment import Segment
 

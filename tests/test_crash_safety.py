@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import agent.store
-from agent.session import Session
-from agent.store import STALE_TEMP_SECONDS, SessionStore
+import agent.session.store
+from agent.session.session import Session
+from agent.session.store import STALE_TEMP_SECONDS, SessionStore
 from tools.errors import StorageError
 from tools.images import load_image
 
@@ -27,8 +27,8 @@ import hashlib, json, sys, time
 from pathlib import Path
 import numpy as np
 from agent.editor import Editor, EditSettings
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.images import load_image
 from tools.models import load_models
 
@@ -90,7 +90,7 @@ def test_sigkill_during_a_generation_leaves_every_earlier_version(model_cache, p
     assert [v.kind for v in session.versions] == ["original", "edit"] and session.pointer == 1
     assert sha(session.versions[0].image) == sha(load_image(photo_file).rgb)
     assert sha(session.image) == saved["sha"]
-    assert [e.text for e in session.log if e.role == "user"] == ["把猫换成狗"]  # the killed turn is absent
+    assert [e.said for e in session.log if e.kind == "text"] == ["把猫换成狗"]  # the killed turn is absent
     assert leftovers(folder) == [], "a temporary or half-written file was left in the session folder"
 
     reply = session.send("把背景变成蓝色")  # and the session goes on
@@ -112,7 +112,7 @@ def test_a_save_cut_short_before_its_manifest_keeps_the_previous_save(editor, sm
     def die(*args, **kwargs):
         raise Killed()
 
-    monkeypatch.setattr(agent.store, "atomic_write_text", die)  # the new pictures are written, then death
+    monkeypatch.setattr(agent.session.store, "atomic_write_text", die)  # the new pictures are written, then death
     with pytest.raises(Killed):
         session.send("把背景变成蓝色")
     monkeypatch.undo()
@@ -130,7 +130,7 @@ def test_a_kill_during_the_first_save_leaves_no_session_and_a_clear_message(edit
                                                                             monkeypatch):
     store = SessionStore(tmp_path / "data")
     session = Session(small_photo, editor, store=store)
-    monkeypatch.setattr(agent.store, "atomic_write_text", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(agent.session.store, "atomic_write_text", lambda *a, **k: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
         session.send("把猫换成狗")
     monkeypatch.undo()

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
-from agent.store import OUR_FILE, SESSION_ID, SessionStore, new_session_id
+from agent.session.session import Session
+from agent.session.store import OUR_FILE, SESSION_ID, SessionStore, new_session_id
 from tools.errors import BadInputError, StorageError
 from ui.cli import main
 
@@ -72,9 +72,9 @@ def test_eight_sessions_at_once_on_shared_models_keep_their_own_pictures_and_his
         kinds = [(r.kind, r.saved) for r in replies[number]]
         assert kinds == [("edited", True)] * 2, [r.text for r in replies[number]]
         assert [v.instruction for v in session.versions] == ["", *script]
-        assert [e.text for e in session.log if e.role == "user"] == list(script)
+        assert [e.said for e in session.log if e.kind == "text"] == list(script)
         others = [w for n, (a, c) in enumerate(zip(ANIMALS, COLOURS)) if n != number for w in (f"成{a}", c)]
-        assert not any(w in e.text for e in session.log for w in others), "another session's words"
+        assert not any(w in e.said + e.reply for e in session.log for w in others), "another session's words"
         own = pixels(picture)
         assert np.array_equal(pixels(session.versions[0].image), own)
         for before, after in zip(session.versions, session.versions[1:]):

@@ -63,7 +63,7 @@ def test_a_session_folder_that_cannot_be_made_is_explained_wholly_in_chinese(tmp
     from PIL import Image
 
     from agent.session import Session
-    from agent.store import SessionStore
+    from agent.session.store import SessionStore
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
+from agent.session.session import Session
 from conftest import changed_pixels
 
 
@@ -88,20 +88,20 @@ def test_a_turn_that_drops_later_versions_says_which(session):
     assert reply.text.endswith("（已丢弃第 2–3 版）")
     session.undo()
     assert session.send("remove the cat").text.endswith("(version 2 discarded)")
-    assert session.send("把沙发变成红色").version == 3 and "丢弃" not in session.log[-1].text
+    assert session.send("把沙发变成红色").version == 3 and "丢弃" not in session.log[-1].reply
     session.undo()
     assert session.send("恢复原图").text.endswith("（已丢弃第 3 版）")
 
 
 def test_undecodable_bytes_from_a_terminal_become_replacement_characters(editor, small_photo, tmp_path):
-    from agent.store import SessionStore
+    from agent.session.store import SessionStore
 
     store = SessionStore(tmp_path / "data")
     session = Session(small_photo, editor, store=store)
     junk = b"\xff\xfe junk".decode("utf-8", "surrogateescape")  # what Python's stdin and argv give
     reply = session.send(junk)
     assert reply.kind == "error" and reply.saved is True
-    assert store.load(session.id).log[0].text == "\ufffd\ufffd junk"
+    assert store.load(session.id).log[0].said == "\ufffd\ufffd junk"
     assert session.send("把猫换成狗").saved is True
 
 

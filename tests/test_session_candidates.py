@@ -4,7 +4,7 @@ import pytest
 
 from agent.editor import Editor, EditSettings
 from agent.select import CLOSE_GAP, WEAK_MARGIN, choose, distinct, reading_order
-from agent.session import Session
+from agent.session.session import Session
 from synthetic import BLUE, RED, SyntheticModels, picture
 from tools.rank import Candidate
 from tools.segment import Segment

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent.editor import Editor, EditSettings
-from agent.lock import SessionBusyError, SessionLock
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.lock import SessionBusyError, SessionLock
+from agent.session.session import Session
+from agent.session.store import SessionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,7 @@ def test_the_lock_excludes_another_thread_until_it_is_released(tmp_path):
 
 def test_a_killed_writer_leaves_the_session_unlocked(tmp_path):
     path = tmp_path / "s" / "lock"
-    code = (f"from agent.lock import SessionLock; lock = SessionLock({str(path)!r}); lock.acquire(); "
+    code = (f"from agent.session.lock import SessionLock; lock = SessionLock({str(path)!r}); lock.acquire(); "
             "print('held', flush=True); import time; time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                               env=dict(os.environ, PYTHONPATH=str(ROOT)))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from agent.editor import Editor, EditSettings
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.errors import StorageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +36,8 @@ def test_every_turn_writes_pngs_and_a_versioned_manifest(saved):
     store, session = saved
     folder = store.root / session.id
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == 1 and manifest["pointer"] == 1 and len(manifest["versions"]) == 3
-    assert [e["role"] for e in manifest["log"]] == ["user", "assistant"] * 3
+    assert manifest["format"] == 2 and manifest["pointer"] == 1 and len(manifest["versions"]) == 3
+    assert manifest["language"] == "zh" and [e["kind"] for e in manifest["log"]] == ["text"] * 3
     for entry in manifest["versions"]:
         assert (folder / entry["image"]).is_file()
     assert not any(p.name.startswith(".") for p in folder.iterdir()), "a temporary file was left behind"
@@ -64,8 +64,8 @@ def test_restore_in_a_new_process(saved, model_cache):
     code = f"""
 import numpy as np
 from agent.editor import Editor
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.models import load_models
 store = SessionStore({str(store.root)!r})
 session = Session.restore(store, {session.id!r}, Editor(load_models("tiny")))

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from agent.parse import EditCommand
-from agent.session import Session
-from agent.store import SessionStore, Snapshot, new_session_id
-from agent.version import LogEntry, Step, Version
+from agent.session.session import Session
+from agent.session.store import SessionStore, Snapshot, new_session_id
+from agent.session.version import LogEntry, Step, Version
 from tools.errors import EditError, StorageError
 from ui.cli import main
 
@@ -28,7 +28,7 @@ def fake_snapshot(size=(48, 32), *, alpha=False) -> Snapshot:
     step = Step(EditCommand(action="replace", source="猫", target="狗", language="zh"), region, region, seed=3,
                 model_ids={"inpainter": "tiny"}, timings={"inpaint": 0.1})
     versions = (Version(0, "original", original), Version(1, "edit", Image.fromarray(edited), "把猫换成狗", (step,)))
-    log = (LogEntry("user", "把猫换成狗", 0), LogEntry("assistant", "好了", 1))
+    log = (LogEntry("text", "把猫换成狗", "好了", 1, shows=versions[1].uid, made=True),)
     mask = Image.new("L", size, 200) if alpha else None
     return Snapshot(new_session_id(), versions, 1, log, mask)
 
@@ -263,7 +263,7 @@ def pictures(folder: Path) -> set[str]:
 def test_text_that_is_not_unicode_fails_the_save_before_any_file_is_written(tmp_path):
     store = SessionStore(tmp_path / "data")
     snapshot = fake_snapshot()
-    broken = Snapshot(snapshot.id, snapshot.versions, 1, (LogEntry("user", "\udcff\udcfe junk", 0),))
+    broken = Snapshot(snapshot.id, snapshot.versions, 1, (LogEntry("text", "\udcff\udcfe junk", "", 0),))
     with pytest.raises(StorageError) as caught:
         store.save(broken)
     assert "Unicode" in caught.value.message and one_line(caught.value.message_for("zh"))
@@ -283,7 +283,7 @@ def test_a_save_that_fails_at_the_manifest_removes_the_pictures_it_wrote(saved, 
 
 # ------------------------------------------------------------------------------------- export
 def test_an_export_must_be_a_new_zip_file(saved, tmp_path):
-    from agent.store import write_export
+    from agent.session.store import write_export
 
     _, snapshot = saved
     notes = tmp_path / "notes.txt"

@@ -16,6 +16,7 @@ import streamlit as st
 
 from tools.errors import EditError
 from ui import turns, widgets
+from ui.events import Event
 from ui.models import editor_for
 from ui.state import AppState, app_state, resume
 from ui.strings import plain, t
@@ -65,7 +66,7 @@ def page() -> None:
         live = st.container()
     hint = "chat_placeholder_region" if state.selection is not None else "chat_placeholder"
     text = st.chat_input(t(hint, language), max_chars=2000, key="chat")
-    turns.handle(state, widgets.Event("send", text) if text is not None else event, language, editor, live)
+    turns.handle(state, Event("send", text) if text is not None else event, language, editor, live)
 
 
 try:

@@ -88,8 +88,8 @@ def open_session(args, *, interactive: bool):
     """The session for `args`: a new one over `args.image`, or `--session` restored from `--data-dir`
     (when `args.image` is given too, it must be that session's original picture)."""
     from agent.editor import Editor
-    from agent.session import Session
-    from agent.store import SessionStore
+    from agent.session.session import Session
+    from agent.session.store import SessionStore
     from tools.images import load_image
     from tools.models import load_models
 

@@ -7,7 +7,6 @@ restart opens the same conversation. Ids are unguessable; two browsers never sha
 from __future__ import annotations
 
 import argparse
-import re
 import logging
 import os
 import sys
@@ -19,12 +18,11 @@ import numpy as np
 import streamlit as st
 
 from agent.editor import Editor
-from agent.reply import Reply
-from agent.session import Session
-from agent.store import SessionStore
+from agent.session.reply import Reply
+from agent.session.session import Session
+from agent.session.store import SessionStore
 from tools.errors import EditError
 from tools.images import LoadedImage
-from tools.language import detect_language
 from tools.presets import DEFAULT_PRESET, PRESET_NAMES
 
 logger = logging.getLogger("edit-everything.app")
@@ -32,7 +30,6 @@ PRESET_ENV = "EDIT_EVERYTHING_PRESET"
 DATA_ENV = "EDIT_EVERYTHING_DATA"
 QUERY_KEY = "session"
 STATE_KEY = "edit_everything"
-BUTTON_TURN = re.compile(r"^(undo|redo|reset|regenerate|goto \d+|#\d+|\(.*\)|all)$")
 
 
 def startup_preset(argv: list[str] | None = None) -> str:
@@ -122,7 +119,8 @@ def app_state() -> AppState:
 
 def resume(state: AppState, editor: Editor, language: str) -> None:
     """Open the conversation named in the URL if this browser session has none yet (a refresh, a
-    server restart, a shared link); a failure becomes a notice and a fresh start."""
+    server restart, a shared link); a failure becomes a notice and a fresh start. The replies keep
+    the session's saved language (`language`, the page's, only for an old session that has none)."""
     from ui.strings import t
 
     session_id = st.query_params.get(QUERY_KEY)
@@ -130,9 +128,6 @@ def resume(state: AppState, editor: Editor, language: str) -> None:
         return
     try:
         state.session = Session.restore(session_store(), session_id, editor, parse=state.parse, language=language)
-        typed = [e.text for e in state.session.log if e.role == "user" and not BUTTON_TURN.match(e.text)]
-        if typed:  # replies keep the language the user last wrote in
-            state.session.language = detect_language(typed[-1])
         st.rerun()  # draw everything in the conversation's language
     except EditError as error:
         state.notice = t("restore_failed", language, reason=error.message_for(language))

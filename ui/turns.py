@@ -12,16 +12,16 @@ from typing import Callable
 import streamlit as st
 
 from agent.editor import Editor
-from agent.reply import Reply, TurnProgress
+from agent.session.reply import Reply, TurnProgress
 from tools.errors import BadInputError, EditError
 from tools.images import LoadedImage, load_image
 from tools.language import detect_language
 from tools.models import Models
 from tools.transfer import DownloadProgress
+from ui.events import Event
 from ui.models import fetch_for_turn, generation
 from ui.state import AppState, Selection
 from ui.strings import plain, t
-from ui.widgets import Event
 
 logger = logging.getLogger("edit-everything.app")
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # the app's own limits, below load_image's defaults:

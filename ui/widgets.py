@@ -6,17 +6,17 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
 
 import streamlit as st
 from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from agent.editor import EditSettings
-from agent.session import Session
+from agent.session.session import Session
+from agent.session.version import LogEntry
 from tools.masks import overlay
 from tools.presets import PRESET_NAMES
+from ui.events import Event
 from ui.state import AppState
 from ui.strings import plain, t
 
@@ -24,15 +24,6 @@ SAMPLES = ("chelsea", "coffee", "astronaut")
 SELECTION_COLOUR, EDIT_COLOUR = (40, 120, 255), (255, 150, 0)
 DISPLAY_SIDE = 1024  # the picture is sent to the browser at most this large
 HISTORY_PER_ROW = 6
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something the user did: kind is "send", "pick", "goto", "undo", "redo", "reset",
-    "regenerate", "select", "clear", "upload", "sample" or "new"; value depends on the kind."""
-
-    kind: str
-    value: Any = None
 
 
 # ------------------------------------------------------------------------------------- sidebar
@@ -178,9 +169,9 @@ def selection_panel(state: AppState, language: str) -> Event | None:
 
 
 def toolbar(state: AppState, language: str) -> Event | None:
-    session = state.session
-    enabled = {"undo": session.pointer > 0, "redo": session.pointer < len(session.versions) - 1,
-               "reset": session.current.kind not in ("original", "reset"), "regenerate": session.current.is_edit}
+    history = state.session.history
+    enabled = {"undo": history.can_undo, "redo": history.can_redo, "reset": history.can_reset,
+               "regenerate": history.can_regenerate}
     for column, (name, on) in zip(st.columns(len(enabled)), enabled.items()):
         if column.button(t(name, language), key=f"tool-{name}", disabled=not on, width="stretch"):
             return Event(name)
@@ -239,25 +230,22 @@ def thumbnail(session: Session, version, side: int = 160) -> Image.Image:
 
 
 # ------------------------------------------------------------------------------- conversation
-BUTTON_TURNS = ("undo", "redo", "reset", "regenerate")
-
-
-def spoken(text: str, language: str) -> str:
-    """A user line of the log as the user saw it: the session logs buttons as "undo", "#2", "goto 1"."""
-    if text in BUTTON_TURNS:
-        return t(text, language)
-    if text.startswith("#") and text[1:].isdigit():
-        return t("pick", language, number=int(text[1:]))
-    if text.startswith("goto ") and text[5:].isdigit():
-        number = int(text[5:])
-        return t("original", language) if number == 0 else t("version_label", language, number=number)
-    return text
+def spoken(entry: LogEntry, language: str) -> str:
+    """What the user did in a turn, in the interface's language: their words, or the button's label."""
+    if entry.kind == "button":
+        return t(entry.said, language)
+    if entry.kind == "pick" and entry.number is not None:
+        return t("pick", language, number=entry.number)
+    if entry.kind == "goto" and entry.number is not None:
+        return t("original", language) if entry.number == 0 else t("version_label", language, number=entry.number)
+    return entry.said
 
 
 def conversation(state: AppState, language: str) -> None:
-    """The session's log as chat messages (text escaped, never HTML), each new picture inline."""
+    """The session's log as chat messages (text escaped, never HTML), with the picture each turn
+    made or went back to (while it is still in the history)."""
     session = state.session
-    versions, asked = session.versions, None
+    pictures, asked = {version.uid: version for version in session.versions}, None
     if state.reply is not None and state.reply.overview is not None and session.pending is not None:
         asked = state.reply.overview
     log = session.log
@@ -265,14 +253,14 @@ def conversation(state: AppState, language: str) -> None:
         with st.chat_message("assistant"):
             st.markdown(t("first_hint", language))
     for index, entry in enumerate(log):
-        with st.chat_message(entry.role):
-            st.markdown(plain(spoken(entry.text, language) if entry.role == "user" else entry.text))
-            before = log[index - 1] if index and log[index - 1].role == "user" else None
-            if entry.role == "assistant" and before is not None and entry.version < len(versions):
-                version = versions[entry.version]
-                new = entry.version != before.version or version.created >= before.time
-                if new and version.created <= entry.time + 1:
-                    st.image(thumbnail(session, version, 320), width=280)
+        words = spoken(entry, language)
+        if words:
+            with st.chat_message("user"):
+                st.markdown(plain(words))
+        with st.chat_message("assistant"):
+            st.markdown(plain(entry.reply))
+            if entry.shows in pictures:
+                st.image(thumbnail(session, pictures[entry.shows], 320), width=280)
             if asked is not None and index == len(log) - 1:
                 st.image(asked, width=280)
     if state.notice:

@@ -3,13 +3,14 @@
     store = SessionStore("~/.local/share/edit-everything/sessions")
     store.save(session.snapshot())           # data_dir/<session_id>/manifest.json + v000-<uid>.png ...
     snapshot = store.load(session_id)        # every version, the pointer and the conversation
-    store.export(snapshot, "session.zip")    # versions/, final.png, conversation.txt, manifest.json
-    with store.lock(session_id): ...         # one writer at a time (agent/lock.py)
+    write_export(snapshot, "session.zip")    # versions/, final.png, conversation.txt, manifest.json
+    with store.lock(session_id): ...         # one writer at a time (agent/session/lock.py)
 
 Layout of a session folder (file names come from version numbers and random ids, never from what
 the user typed):
-    manifest.json            {"format": 1, "id": ..., "revision": 7, "pointer": 2, "versions": [...], "log": [...]}
-    lock                     held by the one writer of the session during a turn (agent/lock.py)
+    manifest.json            {"format": 2, "id": ..., "revision": 7, "language": "zh", "pointer": 2,
+                              "versions": [...], "log": [{"kind": "text", "said": ..., "reply": ...}, ...]}
+    lock                     held by the one writer of the session during a turn (agent/session/lock.py)
     v001-<uid>.png           the picture of version 1
     v001-<uid>-s1-region.png / -s1-changed.png   1-bit masks of step 1 (regenerate needs the region)
     alpha.png                the original upload's transparency, when it had any
@@ -19,7 +20,8 @@ complete; the manifest's text is made (and encoded) before any file is written, 
 fails removes the pictures it wrote, so nothing is left half-saved. Every save adds one to the
 manifest's `revision`: a session compares it with the revision it loaded to see that another
 writer committed a turn meanwhile. A manifest from a newer program or a corrupted one raises `StorageError`; nothing is
-discarded silently.
+discarded silently. Format 1 (no language, the log as user/assistant lines) is still read
+(agent/session/legacy.py).
 """
 from __future__ import annotations
 
@@ -37,16 +39,17 @@ from typing import Callable, get_args
 import numpy as np
 from PIL import Image
 
-from agent.lock import DEFAULT_TIMEOUT, SessionLock
+from agent.session.lock import DEFAULT_TIMEOUT, SessionLock
 from agent.parse import EditCommand
-from agent.version import LogEntry, Step, Version, VersionKind
+from agent.session.legacy import log_from_format_1, typed_language
+from agent.session.version import LogEntry, LogKind, Step, Version, VersionKind
 from tools.errors import BadInputError, StorageError
 from tools.files import atomic_create_bytes, atomic_write_bytes, atomic_write_text, os_reason
 from tools.images import image_to_png_bytes
 from tools.masks import mask_to_png_bytes
 
 logger = logging.getLogger("edit-everything.store")
-FORMAT = 1
+FORMAT = 2  # 2: the language and the typed log (1: user/assistant lines, still read)
 MANIFEST = "manifest.json"
 LOCK = "lock"
 KINDS = get_args(VersionKind)
@@ -77,6 +80,7 @@ class Snapshot:
     alpha: Image.Image | None = None
     created: float = field(default_factory=time.time)
     revision: int = 0  # the saved manifest's revision this state was loaded from or saved as (0: never saved)
+    language: str | None = None  # "zh" / "en": the replies' language (None: unknown, format 1 never typed in)
 
     @property
     def current(self) -> Version:
@@ -130,10 +134,9 @@ class SessionStore:
         folder = self.folder(snapshot.id)
         entries = [version_entry(version) for version in snapshot.versions]
         manifest = {"format": FORMAT, "id": snapshot.id, "revision": snapshot.revision + 1,
-                    "created": snapshot.created, "saved": time.time(), "pointer": snapshot.pointer,
-                    "alpha": "alpha.png" if snapshot.alpha is not None else None, "versions": entries,
-                    "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
-                            for e in snapshot.log]}
+                    "created": snapshot.created, "saved": time.time(), "language": snapshot.language,
+                    "pointer": snapshot.pointer, "alpha": "alpha.png" if snapshot.alpha is not None else None,
+                    "versions": entries, "log": [log_record(e) for e in snapshot.log]}
         text = json.dumps(manifest, ensure_ascii=False, indent=1)
         try:  # checked first: text that cannot be encoded fails before any file is written
             text.encode("utf-8")
@@ -184,8 +187,14 @@ class SessionStore:
         try:
             versions = tuple(read_version(folder, entry) for entry in manifest["versions"])
             pointer = int(manifest["pointer"])
-            log = tuple(LogEntry(e["role"], str(e["text"]), int(e["version"]), float(e["time"]))
-                        for e in manifest.get("log", []))
+            if manifest["format"] == 1:
+                log = log_from_format_1(manifest.get("log", []), versions)
+                language = typed_language(log)
+            else:
+                log = tuple(read_log_entry(e) for e in manifest.get("log", []))
+                language = manifest.get("language")
+            if language not in (None, "zh", "en"):
+                raise ValueError(f"unknown language {str(language)[:20]!r}")
             alpha = read_png(folder, manifest["alpha"], "L") if manifest.get("alpha") else None
             created = float(manifest.get("created", time.time()))
             revision = int(manifest.get("revision", 0))
@@ -203,18 +212,14 @@ class SessionStore:
         if alpha is not None and alpha.size != versions[0].image.size:
             raise damaged(session_id, "the transparency mask does not fit the picture")
         return Snapshot(id=session_id, versions=versions, pointer=pointer, log=log, alpha=alpha, created=created,
-                        revision=revision)
-
-    # ------------------------------------------------------------------------------- exporting
-    def export(self, snapshot: Snapshot, path: str | Path) -> Path:
-        """A zip at `path`: versions/vNNN.png for every version, final.png (the current picture,
-        with the original's transparency), conversation.txt and manifest.json."""
-        return write_export(snapshot, path)
+                        revision=revision, language=language)
 
 
 def write_export(snapshot: Snapshot, path: str | Path) -> Path:
-    """See `SessionStore.export`; needs no store (a session without one can export too). The name
-    must end in .zip and must not exist yet: an export never replaces a file (BadInputError)."""
+    """A zip at `path`: versions/vNNN.png for every version, final.png (the current picture, with
+    the original's transparency), conversation.txt and manifest.json. Needs no store (a session
+    without one can export too). The name must end in .zip and must not exist yet: an export never
+    replaces a file (BadInputError)."""
     path = Path(path)
     shown = "".join(ch if ch.isprintable() else "?" for ch in str(path))[:200]
     if path.suffix.lower() != ".zip":
@@ -227,15 +232,12 @@ def write_export(snapshot: Snapshot, path: str | Path) -> Path:
         for version in snapshot.versions:
             archive.writestr(f"versions/v{version.number:03d}.png", image_to_png_bytes(version.image))
         archive.writestr("final.png", image_to_png_bytes(snapshot.current.image, snapshot.alpha))
-        lines = [f"[{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}] {e.role} (v{e.version}): {e.text}"
-                 for e in snapshot.log]
-        archive.writestr("conversation.txt", "\n".join(lines) + "\n")
-        manifest = {"format": FORMAT, "id": snapshot.id, "pointer": snapshot.pointer,
+        archive.writestr("conversation.txt", conversation_text(snapshot.log))
+        manifest = {"format": FORMAT, "id": snapshot.id, "language": snapshot.language, "pointer": snapshot.pointer,
                     "versions": [dict(version_entry(v), image=f"versions/v{v.number:03d}.png", steps=[
                         {k: val for k, val in s.items() if k not in ("region", "changed")}
                         for s in version_entry(v)["steps"]]) for v in snapshot.versions],
-                    "log": [{"role": e.role, "text": e.text, "version": e.version, "time": e.time}
-                            for e in snapshot.log]}
+                    "log": [log_record(e) for e in snapshot.log]}
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     try:
         atomic_create_bytes(path, buffer.getvalue())
@@ -250,6 +252,33 @@ def exists_already(shown: str) -> BadInputError:
 
 
 # ------------------------------------------------------------------------------------ helpers
+def conversation_text(log: tuple[LogEntry, ...]) -> str:
+    """The conversation as text: for each turn "[time] user: …" (what was typed, or the button) and
+    "[time] assistant (vN): …"."""
+    lines = []
+    for entry in log:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.time))
+        if entry.said or entry.number is not None:
+            shown = entry.said if entry.kind == "text" else f"[{entry.kind}] {entry.said}"
+            lines.append(f"[{stamp}] user: {shown}")
+        lines.append(f"[{stamp}] assistant (v{entry.version}): {entry.reply}")
+    return "\n".join(lines) + "\n"
+
+
+def log_record(entry: LogEntry) -> dict:
+    return {"kind": entry.kind, "said": entry.said, "number": entry.number, "reply": entry.reply,
+            "version": entry.version, "shows": entry.shows, "made": entry.made, "time": entry.time}
+
+
+def read_log_entry(record: dict) -> LogEntry:
+    if record["kind"] not in get_args(LogKind):
+        raise ValueError(f"unknown log entry kind {str(record['kind'])[:20]!r}")
+    number, shows = record.get("number"), record.get("shows")
+    return LogEntry(record["kind"], str(record["said"]), str(record["reply"]), int(record["version"]),
+                    number=None if number is None else int(number), shows=None if shows is None else str(shows),
+                    made=bool(record.get("made", False)), time=float(record["time"]))
+
+
 def picture_files(snapshot: Snapshot, entries: list[dict]) -> dict[str, Callable[[], bytes]]:
     """File name → PNG bytes (made when called) of every picture and mask the manifest names."""
     files: dict[str, Callable[[], bytes]] = {}

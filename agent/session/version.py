@@ -104,11 +104,27 @@ class Version:
         return tuple(c for step in self.steps for c in step.candidates)
 
 
+LogKind = Literal["text", "button", "pick", "goto"]
+
+
 @dataclass(frozen=True)
 class LogEntry:
-    """One line of the conversation: who said it ("user" or "assistant"), what, and at which version."""
+    """One turn of the conversation: what the user did, what the assistant answered, and the picture.
 
-    role: Literal["user", "assistant"]
-    text: str
+    kind: "text" (the user typed `said`), "button" (`said` is "undo", "redo", "reset" or
+        "regenerate"), "pick" (`number` is the candidate chosen; without one, `said` is the click
+        "(x, y)", the position word or "all"), "goto" (`number` is the version gone to).
+    reply: the assistant's answer, in the turn's language.
+    version: the current version after the turn.
+    shows: the uid of the version whose picture the turn brought, which it made (`made`) or moved to
+        (undo, redo, goto); None when the picture did not change (a question, a refusal, a failure).
+    """
+
+    kind: LogKind
+    said: str
+    reply: str
     version: int
+    number: int | None = None
+    shows: str | None = None
+    made: bool = False
     time: float = field(default_factory=time.time)
