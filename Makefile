@@ -22,6 +22,7 @@ run: install
 	$(VENV)/bin/streamlit run ui/app.py -- --preset $(PRESET)
 
 test: install browser
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 # The real-browser test drives Debian's chromium (never `playwright install`); a CJK font makes the
