@@ -58,7 +58,7 @@ def test_failed_rename_keeps_old_file_and_removes_temp(tmp_path, monkeypatch):
     assert target.read_text() == "old and complete"
     assert os.listdir(tmp_path) == ["session.json"]
     error = caught.value
-    assert str(tmp_path) in error.message and "No space left on device" in error.message
+    assert str(tmp_path) in error.message and "no space left" in error.message
     assert str(tmp_path) in error.message_zh and "磁盘" in error.message_zh
     assert "\n" not in error.message and "\n" not in error.message_zh
 
@@ -100,5 +100,5 @@ def test_permission_denied_is_a_storage_error(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "open", denied)
     with pytest.raises(StorageError) as caught:
         atomic_write_bytes(tmp_path / "a.png", b"data")
-    assert "Permission denied" in caught.value.message
+    assert "permission denied" in caught.value.message and "权限" in caught.value.message_zh
     assert os.listdir(tmp_path) == []

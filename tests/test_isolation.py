@@ -151,10 +151,11 @@ def test_an_unknown_id_is_a_clear_message_and_the_cli_stops_with_code_2(capsys, 
     with pytest.raises(StorageError, match=f"There is no saved session {unknown}"):
         store.load(unknown)
     for session_id in (unknown, "../../etc"):
-        code = main(["run", str(tmp_path / "none.jpg"), "撤销", "-o", str(tmp_path / "out.png"), "--data-dir",
-                     str(store.root), "--session", session_id, "--preset", "tiny"])
+        code = main(["run", "撤销", "-o", str(tmp_path / "out.png"), "--data-dir", str(store.root),
+                     "--session", session_id, "--preset", "tiny"])
         out, err = capsys.readouterr()
-        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in out + err
+        assert code == 2 and err.startswith("错误：") and err.count("\n") == 1 and "Traceback" not in out + err
+        assert session_id in err
     assert not (tmp_path / "out.png").exists() and not store.root.exists()
 
 
