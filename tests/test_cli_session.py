@@ -115,7 +115,7 @@ def test_a_failed_export_or_a_line_of_bad_bytes_does_not_end_the_chat(capsys, mo
     assert notes.read_text() == "my notes"
     (session_id,) = [p.name for p in (tmp_path / "data").iterdir()]
     manifest = json.loads((tmp_path / "data" / session_id / "manifest.json").read_text(encoding="utf-8"))
-    assert "\ufffd\ufffd junk" in [e["text"] for e in manifest["log"]]
+    assert "\ufffd\ufffd junk" in [e["said"] for e in manifest["log"]]
 
 
 def test_chat_with_an_output_dir_that_is_a_file_is_one_line_and_exit_2(capsys, photo_file, tmp_path):

@@ -82,7 +82,7 @@ def test_sigkill_during_a_generation_leaves_every_earlier_version(model_cache, p
     saved = json.loads(marker.with_suffix(".json").read_text())
     folder = data / saved["id"]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))  # parses
-    assert manifest["format"] == 1 and manifest["pointer"] == 1 and len(manifest["versions"]) == 2
+    assert manifest["format"] == 2 and manifest["pointer"] == 1 and len(manifest["versions"]) == 2
 
     store = SessionStore(data)
     assert store.sessions() == [saved["id"]]

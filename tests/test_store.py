@@ -97,18 +97,18 @@ def test_export_holds_every_version_the_final_picture_and_the_conversation(saved
         names = set(archive.namelist())
         log = archive.read("conversation.txt").decode("utf-8")
     assert {"versions/v000.png", "versions/v001.png", "versions/v002.png", "final.png", "manifest.json"} <= names
-    assert "user (v0): 把猫换成狗" in log and "已撤销" in log
+    assert "user: 把猫换成狗" in log and "user: 撤销" in log and "assistant (v1): 已撤销" in log
 
 
 def test_a_manifest_from_a_newer_program_is_refused_not_discarded(saved):
     store, session = saved
     path = store.root / session.id / "manifest.json"
     manifest = json.loads(path.read_text())
-    manifest["format"] = 2
+    manifest["format"] = 3
     path.write_text(json.dumps(manifest))
     with pytest.raises(StorageError, match="newer version"):
         store.load(session.id)
-    assert json.loads(path.read_text())["format"] == 2
+    assert json.loads(path.read_text())["format"] == 3
 
 
 @pytest.mark.parametrize("damage", [

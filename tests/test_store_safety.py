@@ -57,7 +57,7 @@ def test_a_saved_session_round_trips(saved):
     assert loaded.alpha.size == (48, 32)
 
 
-@pytest.mark.parametrize("future", [2, 99])
+@pytest.mark.parametrize("future", [3, 99])
 def test_a_manifest_from_a_future_version_is_reported_and_left_alone(saved, future, editor):
     store, snapshot = saved
     path = store.root / snapshot.id / "manifest.json"
