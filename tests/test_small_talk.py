@@ -29,8 +29,10 @@ def test_small_talk_is_answered_with_what_one_can_say_in_its_language(session, s
     assert np.array_equal(np.asarray(session.image), np.asarray(before))
 
 
-@pytest.mark.parametrize("said, expected", [("blorp zint", "I didn't understand 'blorp zint'."),
-                                            ("今天天气不错", "没听懂“今天天气不错”。")])
+@pytest.mark.parametrize("said, expected", [
+    ("blorp zint", "I didn't understand 'blorp zint'."), ("今天天气不错", "没听懂“今天天气不错”。"),
+    ("???", "I didn't understand '???'."), ("\ufffd\ufffd", "I didn't understand '\ufffd\ufffd'."),  # no word in it
+])
 def test_text_that_is_no_edit_and_no_small_talk_is_not_understood_in_one_line(session, said, expected):
     reply = session.send(said)
     assert reply.kind == "error" and reply.error == "bad_input" and reply.text.startswith(expected)

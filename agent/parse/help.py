@@ -21,6 +21,10 @@ def help_text(language: Language | str = "zh") -> str:
 def is_small_talk(text: str) -> bool:
     """True when the rules are sure `text` asks for no edit: a greeting, thanks, "help", a question
     about what one can do ("你好", "hello", "你能做什么", "谢谢"). False for an edit, a history command
-    or text they could not read."""
-    rules = parse_rules(clean_text(check_input(text)))
+    or text they could not read; False too for text with no word in it ("??", "😀", bytes that were
+    not UTF-8)."""
+    cleaned = clean_text(check_input(text))
+    if not any(ch.isalnum() for ch in cleaned):
+        return False
+    rules = parse_rules(cleaned)
     return rules.sure and all(command.action == "none" for command in rules.commands)
