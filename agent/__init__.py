@@ -8,8 +8,9 @@ from agent.parse import EditCommand, parse_instruction
 __all__ = ["EditCommand", "parse_instruction", "Session", "Reply", "CandidateView", "TurnProgress",
            "Version", "SessionStore", "Editor", "EditSettings"]
 
-_LAZY = {"Session": "agent.session.session", "Reply": "agent.session.reply", "CandidateView": "agent.session.reply",
-         "TurnProgress": "agent.session.reply", "Version": "agent.session.version", "SessionStore": "agent.session.store",
+_LAZY = {"Session": "agent.session.session", "Reply": "agent.session.reply",
+         "CandidateView": "agent.session.reply", "TurnProgress": "agent.session.reply",
+         "Version": "agent.session.version", "SessionStore": "agent.session.store",
          "Editor": "agent.editor", "EditSettings": "agent.editor"}
 
 

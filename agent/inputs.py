@@ -107,7 +107,8 @@ def check_mask(mask: object, size: tuple[int, int]) -> np.ndarray:
                             f"got shape {mask.shape}.",
                             zh=f"mask 必须和图片一样大：形状应为 ({height}, {width})，收到 {mask.shape}。")
     if not mask.any():
-        raise BadInputError("mask selects no pixel: there is nothing to edit.", zh="mask 一个像素也没有选中，没有可编辑的区域。")
+        raise BadInputError("mask selects no pixel: there is nothing to edit.",
+                            zh="mask 一个像素也没有选中，没有可编辑的区域。")
     return mask
 
 
@@ -121,7 +122,8 @@ def check_apply_inputs(image: object, mask: object, *, action: object, source: o
                             zh=f"action 只能是 {'、'.join(ACTIONS)} 之一，收到 {action!r}。")
     check_mask(mask, image.size)
     if not isinstance(source, str):
-        raise BadInputError(f"source must be a str, got {_type(source)}.", zh=f"source 必须是字符串，收到 {_type(source)}。")
+        raise BadInputError(f"source must be a str, got {_type(source)}.",
+                            zh=f"source 必须是字符串，收到 {_type(source)}。")
     check_words(target, "target", optional=action == "remove")
     if action != "remove" and not str(target).strip():
         raise BadInputError("The target is empty: say what to paint.", zh="要画成什么不能为空。")

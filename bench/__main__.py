@@ -1,8 +1,8 @@
 """python -m bench [--quick] [--steps N] [--sam vit_b|vit_h] [--clip ViT-B-16|ViT-L-14] [--turns N] [--out DIR]
 
 Runs the same chat session twice on one set of models — `ours` (the product's Editor) and the
-`seed-style` baseline, alternating turn by turn — prints a table per stage and turn, the ratios and the targets, writes a
-JSON record under --out, and prints a last line {"speedup": …, "overhead": …, "turns": …}.
+`seed-style` baseline, alternating turn by turn — prints a table per stage and turn, the ratios and the
+targets, writes a JSON record under --out, and prints a last line {"speedup": …, "overhead": …, "turns": …}.
 """
 from __future__ import annotations
 
@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> dict:
     from bench import report
     from bench.baseline import SeedStyle
     from bench.ours import Ours, bench_preset
-    from bench.probes import (ForwardTimer, RealisticSegments, realistic_generation, watch_components,
-                              watch_pipe)
+    from bench.probes import ForwardTimer, RealisticSegments, realistic_generation, watch_components, watch_pipe
     from bench.real_models import build_real, build_tiny
     from bench.workload import photo, session
 

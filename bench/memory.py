@@ -117,7 +117,8 @@ def main(argv=None) -> int:
     path = RESULTS / f"memory-zh-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in record["turn"]["timings"].items())
-    print(f"zh preset at real size ({record['precision']} on {record['device']}): loading {record['loaded']['seconds']:.1f} s, "
+    print(f"zh preset at real size ({record['precision']} on {record['device']}): "
+          f"loading {record['loaded']['seconds']:.1f} s, "
           f"peak RSS while loading {record['loaded']['peak_rss_mib']:.0f} MiB, resident after loading "
           f"{record['loaded']['rss_mib']:.0f} MiB; one turn ({timings}; {record['turn']['segments']} segments) → "
           f"peak RSS {record['peak_rss_mib']:.0f} MiB, resident after the turn {record['rss_after_turn_mib']:.0f} MiB")

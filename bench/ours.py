@@ -84,7 +84,7 @@ def steered(full_size: tuple[int, int], turn: Turn):
 
 class Ours:
     def __init__(self, components, preset, *, steps: int, seed: int = 0):
-        from agent.editor import EditSettings, Editor
+        from agent.editor import Editor, EditSettings
 
         self.models = build_models(components, preset)
         self.editor = Editor(self.models)

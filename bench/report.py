@@ -70,7 +70,8 @@ def _fmt(seconds: float) -> str:
 
 def table(record: dict) -> str:
     """A plain-text (Markdown) table: one row per mode and turn, then per-mode session totals."""
-    head = ("| mode | turn | action | " + " | ".join(STAGES) + " | total | in forward | segments | SAM encodes | SD size |")
+    head = ("| mode | turn | action | " + " | ".join(STAGES)
+            + " | total | in forward | segments | SAM encodes | SD size |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for mode in ("seed-style", "ours"):
         data = record["modes"][mode]
@@ -92,7 +93,8 @@ def table(record: dict) -> str:
 
 def forward_table(record: dict) -> str:
     lines = ["| model forward | seed-style s | ours s |", "|---|---|---|"]
-    names = sorted(set(record["modes"]["seed-style"]["forward_by_model"]) | set(record["modes"]["ours"]["forward_by_model"]))
+    modes = record["modes"]
+    names = sorted(set(modes["seed-style"]["forward_by_model"]) | set(modes["ours"]["forward_by_model"]))
     for name in names:
         lines.append(f"| {name} | {record['modes']['seed-style']['forward_by_model'].get(name, 0.0):.2f} | "
                      f"{record['modes']['ours']['forward_by_model'].get(name, 0.0):.2f} |")
@@ -119,7 +121,8 @@ def summary(record: dict) -> str:
                      f"{fast['seconds']:.3f} s vs SD {fast['sd_seconds']:.2f} s")
     lines.append(f"speedup (seed-style / ours): {values['speedup']:.2f}; overhead (ours total / forward): "
                  f"{values['overhead']:.3f} (seed-style: {values['baseline_overhead']:.3f})")
-    lines.append(f"segment stage, turn 1 / later turns (worst): {values.get('later_segment_speedup', float('nan')):.1f}×; "
+    later = values.get("later_segment_speedup", float("nan"))
+    lines.append(f"segment stage, turn 1 / later turns (worst): {later:.1f}×; "
                  f"turn 1 / same version: {values['same_version_segment_speedup']:.1f}×")
     for name, target in record["targets"].items():
         lines.append(f"target {name} {target['target']}: {target['value']} — {'met' if target['met'] else 'NOT met'}")

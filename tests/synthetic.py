@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from colour_scorer import ColourScorer
 from tools.errors import BadInputError
 from tools.models import Models
 from tools.segment import Segment
+
+from colour_scorer import ColourScorer
 
 GREY = (128, 128, 128)
 RED, BLUE, GREEN = (220, 30, 30), (30, 40, 210), (30, 200, 40)

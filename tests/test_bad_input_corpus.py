@@ -4,6 +4,12 @@ import json
 
 import numpy as np
 import pytest
+
+import tools.models
+from tools.errors import BadInputError
+from tools.images import load_image
+from ui.cli import main
+
 from bad_inputs import (
     CHAT_REGION_LINES,
     image_cases,
@@ -12,11 +18,6 @@ from bad_inputs import (
     region_cases,
     setting_cases,
 )
-
-import tools.models
-from tools.errors import BadInputError
-from tools.images import load_image
-from ui.cli import main
 
 IMAGES = image_cases()
 REFUSED = [c for c in IMAGES if not c.accepted]

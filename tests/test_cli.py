@@ -50,7 +50,8 @@ def test_remove_and_alpha_is_kept(capsys, tiny_models, tmp_path, cat_photo):
     rgba.putalpha(Image.new("L", cat_photo.size, 200))
     source, out = tmp_path / "cat.png", tmp_path / "out.png"
     rgba.save(source)
-    code, _, err = run(capsys, "edit", source, "--source", "cat", "--remove", "--remove-method", "opencv", "-o", out, *TINY)
+    code, _, err = run(capsys, "edit", source, "--source", "cat", "--remove", "--remove-method", "opencv", "-o", out,
+                       *TINY)
     assert code == 0, err
     result = Image.open(out)
     assert result.mode == "RGBA" and np.asarray(result)[..., 3].max() == 200

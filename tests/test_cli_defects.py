@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from synthetic import BLUE, RED, SyntheticModels, picture
 
 import tools.models
 from ui.cli import main
+
+from synthetic import BLUE, RED, SyntheticModels, picture
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--preset", "tiny", "--steps", "1"]
@@ -167,7 +168,8 @@ def test_run_continues_a_session_without_the_photo_and_refuses_another_one(capsy
     cat_photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(other)
     for image in (other, tmp_path / "missing.png"):
         out = tmp_path / "c.png"
-        code, stdout, err = cli(capsys, "run", image, "重做", "-o", out, "--data-dir", data, "--session", session, *FAST)
+        code, stdout, err = cli(capsys, "run", image, "重做", "-o", out, "--data-dir", data, "--session", session,
+                                *FAST)
         assert code == 2 and len(err.strip().splitlines()) == 1 and not out.exists() and stdout == "", err
     assert "not the picture" in cli(capsys, "run", other, "redo", "-o", tmp_path / "c.png", "--data-dir", data,
                                     "--session", session, *FAST)[2]

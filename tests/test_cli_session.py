@@ -10,8 +10,9 @@ import numpy as np
 from PIL import Image
 
 import tools.models
-from synthetic import BLUE, RED, SyntheticModels, picture
 from ui.cli import main
+
+from synthetic import BLUE, RED, SyntheticModels, picture
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--preset", "tiny"]
@@ -54,7 +55,8 @@ def test_run_stops_with_exit_3_when_the_thing_is_not_found(capsys, tiny_models, 
     photo = tmp_path / "squares.png"
     picture(((20, 40, 70, 90), RED), ((100, 10, 130, 40), BLUE)).save(photo)
     out = tmp_path / "out.png"
-    code, stdout, err = run(capsys, "run", photo, "把红色方块换成狗", "把绿色方块去掉", "撤销", "-o", out, "--steps", "2")
+    code, stdout, err = run(capsys, "run", photo, "把红色方块换成狗", "把绿色方块去掉", "撤销", "-o", out,
+                            "--steps", "2")
     assert code == 3
     assert stdout.splitlines()[0] == "[1] 把红色方块换成狗 → 好了：把“红色方块”换成了“狗”。"
     assert "没有找到“绿色方块”" in err and "（第 2 轮，共 3 轮；已停止）" in err and "Traceback" not in err

@@ -100,5 +100,6 @@ def test_an_output_folder_that_cannot_be_made_says_why_in_chinese(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(BadInputError) as raised:
         output_folder(blocker / "pictures")
-    assert raised.value.message_for("zh").endswith("不能用作文件夹：路径中有一部分不是文件夹。"), raised.value.message_zh
+    expected = "不能用作文件夹：路径中有一部分不是文件夹。"
+    assert raised.value.message_for("zh").endswith(expected), raised.value.message_zh
     assert raised.value.message_for("en").endswith("cannot be used as a folder: part of the path is not a folder.")

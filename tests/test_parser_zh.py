@@ -144,7 +144,8 @@ def test_gibberish_is_none_by_the_rules_and_left_to_the_model_when_there_is_one(
 
 
 @pytest.mark.parametrize("text", [
-    "把 cat 换成 dog", "把　ｃａｔ　换成　ｄｏｇ！！", "把cat换成dog😊😊", "  把  cat   换成 dog \n", "把\x00 cat\u200b 换成 dog\x07",
+    "把 cat 换成 dog", "把　ｃａｔ　换成　ｄｏｇ！！", "把cat换成dog😊😊", "  把  cat   换成 dog \n",
+    "把\x00 cat\u200b 换成 dog\x07",
 ])
 def test_mixed_languages_full_width_emoji_spaces_and_control_characters(text):
     assert parse_instruction(text) == [zh("replace", source="cat", target="dog")]

@@ -1,9 +1,9 @@
 """End to end with the tiny preset on a real photo: SAM → CLIP → SD inpainting through the real loaders."""
 import numpy as np
 import pytest
+from conftest import changed_pixels
 
 from agent.editor import Editor, EditSettings
-from conftest import changed_pixels
 from tools.errors import BadInputError
 
 

@@ -2,9 +2,10 @@
 import numpy as np
 from PIL import Image
 
-from colour_scorer import ColourScorer
 from tools.rank import RankSettings, crop_segment, rank_segments
 from tools.segment import Segment
+
+from colour_scorer import ColourScorer
 
 
 def scene():

@@ -3,11 +3,11 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import changed_pixels
 from PIL import Image
 
 from agent.editor import Editor, EditSettings
 from agent.session.session import Session
-from conftest import changed_pixels
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,10 @@ import pytest
 from agent.editor import Editor, EditSettings
 from agent.select import CLOSE_GAP, WEAK_MARGIN, choose, distinct, reading_order
 from agent.session.session import Session
-from synthetic import BLUE, RED, SyntheticModels, picture
 from tools.rank import Candidate
 from tools.segment import Segment
+
+from synthetic import BLUE, RED, SyntheticModels, picture
 
 YELLOW = (220, 220, 30)
 LEFT, RIGHT, TOP = (20, 40, 70, 90), (150, 50, 210, 110), (100, 10, 130, 40)

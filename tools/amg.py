@@ -153,8 +153,13 @@ def _full_size_masks(predictor, logits, iou, *, filters: _Filters) -> list[Gener
     stability, box NMS and (when `min_mask_region_area` > 0) small-region clean-up."""
     import torch
     from segment_anything.automatic_mask_generator import SamAutomaticMaskGenerator
-    from segment_anything.utils.amg import (MaskData, batched_mask_to_box, calculate_stability_score,
-                                            mask_to_rle_pytorch, rle_to_mask)
+    from segment_anything.utils.amg import (
+        MaskData,
+        batched_mask_to_box,
+        calculate_stability_score,
+        mask_to_rle_pytorch,
+        rle_to_mask,
+    )
     from torchvision.ops.boxes import batched_nms
 
     sam = predictor.model

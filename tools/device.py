@@ -59,7 +59,8 @@ def dtype_for(device: str, precision: str = "auto"):
                             zh=f"未知的精度“{name}”：可选 {', '.join(PRECISIONS)}（{PRECISION_ENV}）。")
     on_cpu = device.startswith("cpu")
     if name == "fp16" and on_cpu:
-        raise BadInputError("fp16 needs a GPU; on a CPU use bf16 or fp32.", zh="fp16 需要 GPU；CPU 上请用 bf16 或 fp32。")
+        raise BadInputError("fp16 needs a GPU; on a CPU use bf16 or fp32.",
+                            zh="fp16 需要 GPU；CPU 上请用 bf16 或 fp32。")
     if name == "auto":
         if device.startswith("cuda"):
             return torch.float16

@@ -203,8 +203,7 @@ def scheduler_for(default, name: str):
     """The pipeline's own scheduler for "default", else that family built from its config."""
     if name == "default":
         return default
-    from diffusers import (DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler,
-                           LCMScheduler)
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, LCMScheduler
 
     family = {"ddim": DDIMScheduler, "euler_a": EulerAncestralDiscreteScheduler,
               "dpm": DPMSolverMultistepScheduler, "lcm": LCMScheduler}[name]

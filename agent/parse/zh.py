@@ -52,7 +52,8 @@ _COLOUR_VERBS = set("变涂染刷漆弄")
 _LOCATIVE_ENDS = set("上里中内下边旁")
 _PUNCT = re.compile(r"[,，。.;；!！?？:：、~～\"'“”‘’()（）\[\]【】<>《》…—-]+")
 _ARROW = re.compile(r"^(?P<old>[^>]+?)\s*->\s*(?P<new>.+)$")
-_COUNT = re.compile(r"(?:[这那每]|[0-9]+|[一二两三四五六七八九十几]+)(?:个|只|条|张|幅|把|本|件|块|片|朵|棵|根|支|瓶|杯|盏|顶|副|双|台|辆|座)")
+_CLASSIFIERS = "个|只|条|张|幅|把|本|件|块|片|朵|棵|根|支|瓶|杯|盏|顶|副|双|台|辆|座"
+_COUNT = re.compile(rf"(?:[这那每]|[0-9]+|[一二两三四五六七八九十几]+)(?:{_CLASSIFIERS})")
 _NOUN_LIKE = {"画", "种", "漆", "刷", "贴", "挂"}  # verbs that are also nouns ("一幅画")
 
 

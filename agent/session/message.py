@@ -82,7 +82,8 @@ def read_message(turn: Turn, text: str, *, point, box, parse: Callable[[str], Se
         if not is_bare_remove(text):
             raise refusal("needs_target")
         commands = [EditCommand(action="remove", language=turn.language)]
-    prompt = RegionPrompt("point", point) if point is not None else RegionPrompt("box", box) if box is not None else None
+    prompt = (RegionPrompt("point", point) if point is not None
+              else RegionPrompt("box", box) if box is not None else None)
     return Plan(tuple(commands), prompt)
 
 

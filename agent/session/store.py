@@ -39,9 +39,9 @@ from typing import Callable, get_args
 import numpy as np
 from PIL import Image
 
-from agent.session.lock import DEFAULT_TIMEOUT, SessionLock
 from agent.parse import EditCommand
 from agent.session.legacy import log_from_format_1, typed_language
+from agent.session.lock import DEFAULT_TIMEOUT, SessionLock
 from agent.session.version import LogEntry, LogKind, Step, Version, VersionKind
 from tools.errors import BadInputError, StorageError
 from tools.files import atomic_create_bytes, atomic_write_bytes, atomic_write_text, os_reason
