@@ -120,7 +120,7 @@ SESSION_MISUSE = [
     ("send-backwards-box", lambda s: s.send("去掉", box=(50, 50, 10, 10)), ["x1", "x0"]),
     ("send-box-outside", lambda s: s.send("去掉", box=(-90, -90, -10, -10)), ["(-90, -90, -10, -10)"]),
     ("send-inf-point", lambda s: s.send("换成狗", point=(INF, 3)), ["x", "inf"]),
-    ("send-short-box", lambda s: s.send("去掉", box=(1, 2, 3)), ["box", "(1, 2, 3)"]),
+    ("send-short-box", lambda s: s.send("去掉", box=(1, 2, 3)), ["(x0, y0, x1, y1)", "(1, 2, 3)"]),
     ("goto-text", lambda s: s.goto("1"), ["version", "'1'"]),
     ("goto-fraction", lambda s: s.goto(1.5), ["version", "1.5"]),
     ("goto-bool", lambda s: s.goto(True), ["version", "True"]),
