@@ -160,10 +160,10 @@ def test_the_cli_reports_an_unreadable_session_in_one_line_with_exit_code_2(save
     path = store.root / snapshot.id / "manifest.json"
     path.write_text("{cut" if kind == "damaged" else json.dumps({"format": 7}), encoding="utf-8")
     out = tmp_path / "out.png"
-    code = main(["run", str(tmp_path / "unused.jpg"), "撤销", "-o", str(out), "--data-dir", str(store.root),
-                 "--session", snapshot.id, "--preset", "tiny"])
+    code = main(["run", "撤销", "-o", str(out), "--data-dir", str(store.root), "--session", snapshot.id,
+                 "--preset", "tiny"])
     stdout, err = capsys.readouterr()
-    assert code == 2 and err.startswith("error: ") and one_line(err) and "Traceback" not in stdout + err, err
+    assert code == 2 and err.startswith("错误：") and one_line(err) and "Traceback" not in stdout + err, err
     assert ("更新版本" if kind == "future" else "已损坏") in err
     assert not out.exists()
 
@@ -187,11 +187,11 @@ def no_temp_files(root: Path) -> bool:
 
 
 @pytest.mark.parametrize("name, code, words", [
-    ("replace", errno.ENOSPC, "No space left"),
-    ("open", errno.ENOSPC, "No space left"),
-    ("open", errno.EACCES, "Permission denied"),
-    ("mkdir", errno.EACCES, "Permission denied"),
-    ("mkdir", errno.EROFS, "Read-only"),
+    ("replace", errno.ENOSPC, "磁盘空间不足"),
+    ("open", errno.ENOSPC, "磁盘空间不足"),
+    ("open", errno.EACCES, "没有权限"),
+    ("mkdir", errno.EACCES, "没有权限"),
+    ("mkdir", errno.EROFS, "只读"),
 ])
 def test_an_unwritable_data_dir_is_reported_and_the_session_keeps_working(editor, small_photo, tmp_path,
                                                                           monkeypatch, name, code, words):
@@ -219,7 +219,7 @@ def test_saving_failure_is_said_in_english_to_an_english_speaker(editor, small_p
     failing(monkeypatch, root, "replace", errno.ENOSPC)
     reply = session.send("replace the cat with a dog")
     assert reply.kind == "edited" and reply.saved is False and reply.language == "en"
-    assert "Saving the session failed" in reply.text and "No space left" in reply.text and "会话" not in reply.text
+    assert "Saving the session failed" in reply.text and "no space left" in reply.text and "会话" not in reply.text
 
 
 def test_a_disk_that_fills_up_mid_session_keeps_the_last_good_save(editor, small_photo, tmp_path, monkeypatch):
@@ -276,7 +276,7 @@ def test_a_save_that_fails_at_the_manifest_removes_the_pictures_it_wrote(saved, 
     before = folder_state(folder)
     extra = Version(2, "edit", snapshot.versions[1].image.rotate(180), "再改一次", snapshot.versions[1].steps)
     failing(monkeypatch, folder / "manifest.json", "replace", errno.ENOSPC)
-    with pytest.raises(StorageError, match="No space left"):
+    with pytest.raises(StorageError, match="no space left"):
         store.save(Snapshot(snapshot.id, snapshot.versions + (extra,), 2, snapshot.log, snapshot.alpha))
     assert folder_state(folder) == before and no_temp_files(folder)  # v002 pictures are gone again
 
