@@ -371,10 +371,8 @@ def _save_format(path: str | os.PathLike[str], format: str | None) -> str:
     key = f".{format.lower().lstrip('.')}" if format else os.path.splitext(os.fspath(path))[1].lower()
     if key not in _SAVE_FORMATS:
         shown = _one_line(format or os.fspath(path))
-        raise BadInputError(
-            f"Cannot save as {shown}: please use a .png, .jpg, .webp, .bmp or .tif file name.",
-            zh=f"无法保存为 {shown}：请使用 .png、.jpg、.webp、.bmp 或 .tif 文件名。",
-        )
+        raise BadInputError(f"Cannot save as {shown}: please use a .png, .jpg, .webp, .bmp or .tif file name.",
+                            zh=f"无法保存为 {shown}：请使用 .png、.jpg、.webp、.bmp 或 .tif 文件名。")
     return _SAVE_FORMATS[key]
 
 
