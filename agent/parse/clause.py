@@ -104,6 +104,25 @@ def split_spans(separator: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@dataclass(frozen=True)
+class LanguageRules:
+    """What the rules of one language offer agent/parse/rules.py. Every text is already cleaned
+    (agent/parse/text.py: one line, half-width punctuation, no emoji or control characters).
+
+    separator: where a message is cut into candidate steps; clause: one step → its commands and
+    whether the rules are sure of them; paint_target: what to paint when `thing` is made `target`
+    ("沙发", "红色" → "红色的沙发"; "car", "red" → "red car"; "cat", "dog" → "dog")."""
+
+    language: Language
+    separator: re.Pattern[str]
+    clause: Callable[[str], ClauseParse]
+    paint_target: Callable[[str | None, str | None], str | None]
+
+    def split(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) spans of the candidate steps of a message, in order, separators left out."""
+        return split_spans(self.separator, text)
+
+
 @functools.cache
 def _control_patterns(language: Language) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
     """The `control` patterns of the lexicon, compiled, as (action, patterns) in the file's order."""

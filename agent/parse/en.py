@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from agent.parse.clause import (
     PRONOUNS,
     ClauseParse,
+    LanguageRules,
     Phrase,
     edit_clause,
     none_clause,
     remove_clause,
-    split_spans,
     whole_message,
 )
-from agent.parse.commands import Language
 from agent.parse.lexicon import lexicon
 from agent.parse.phrase_en import clean_phrase, paint_target, strip_articles
 
@@ -308,22 +307,4 @@ def parse_clause_en(clause: str) -> ClauseParse:
     return none_clause("en", sure=sure)
 
 
-class EnglishRules:
-    """The rules for English messages, as agent/parse/language_rules.py's LanguageRules."""
-
-    language: Language = "en"
-
-    def split(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) spans of the candidate steps of a cleaned message, in order."""
-        return split_spans(_SEPARATOR, text)
-
-    def clause(self, text: str) -> ClauseParse:
-        """One step read (see `parse_clause_en`)."""
-        return parse_clause_en(text)
-
-    def paint_target(self, thing: str | None, target: str | None) -> str | None:
-        """What to paint when `thing` becomes `target` ("car", "red" → "red car")."""
-        return paint_target(thing, target)
-
-
-EN = EnglishRules()
+EN = LanguageRules(language="en", separator=_SEPARATOR, clause=parse_clause_en, paint_target=paint_target)

@@ -8,32 +8,11 @@ and one line here; agent/parse/clause.py holds what every language shares.
 """
 from __future__ import annotations
 
-from typing import Protocol
-
-from agent.parse.clause import ClauseParse
+from agent.parse.clause import LanguageRules
 from agent.parse.commands import Language
 from agent.parse.en import EN
 from agent.parse.zh import ZH
 
-
-class LanguageRules(Protocol):
-    """What the rules of one language offer agent/parse/rules.py. Every text is already cleaned
-    (agent/parse/text.py: one line, half-width punctuation, no emoji or control characters)."""
-
-    language: Language
-
-    def split(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) spans of the candidate steps of a message, in order, separators left out."""
-        ...
-
-    def clause(self, text: str) -> ClauseParse:
-        """The commands one step asks for, and whether the rules are sure of them."""
-        ...
-
-    def paint_target(self, thing: str | None, target: str | None) -> str | None:
-        """What to paint when `thing` is made `target`: a colour or a style names the thing too
-        ("沙发", "红色" → "红色的沙发"; "car", "red" → "red car"; "cat", "dog" → "dog")."""
-        ...
-
+__all__ = ["LanguageRules", "RULES"]
 
 RULES: dict[Language, LanguageRules] = {"zh": ZH, "en": EN}

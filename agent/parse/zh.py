@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from agent.parse.clause import (
     PRONOUNS,
     ClauseParse,
+    LanguageRules,
     Phrase,
     edit_clause,
     none_clause,
     remove_clause,
-    split_spans,
     whole_message,
 )
-from agent.parse.commands import Language
 from agent.parse.lexicon import lexicon, positions, zh_tokenize
 from agent.parse.phrase_zh import clean_phrase, colour_name, paint_target, split_colour_noun, zh_number
 
@@ -341,22 +340,4 @@ def parse_clause_zh(clause: str) -> ClauseParse:
         v is None and lex.questions.search(bare)) or not bare)
 
 
-class ChineseRules:
-    """The rules for Chinese messages, as agent/parse/language_rules.py's LanguageRules."""
-
-    language: Language = "zh"
-
-    def split(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) spans of the candidate steps of a cleaned message, in order."""
-        return split_spans(_SEPARATOR, text)
-
-    def clause(self, text: str) -> ClauseParse:
-        """One step read (see `parse_clause_zh`)."""
-        return parse_clause_zh(text)
-
-    def paint_target(self, thing: str | None, target: str | None) -> str | None:
-        """What to paint when `thing` becomes `target` ("沙发", "红色" → "红色的沙发")."""
-        return paint_target(thing, target)
-
-
-ZH = ChineseRules()
+ZH = LanguageRules(language="zh", separator=_SEPARATOR, clause=parse_clause_zh, paint_target=paint_target)
