@@ -5,11 +5,11 @@ session types load torch and the tools, so they are imported on first use (`from
 """
 from agent.parse import EditCommand, parse_instruction
 
-__all__ = ["EditCommand", "parse_instruction", "Session", "Reply", "CandidateView", "TurnProgress",
+__all__ = ["EditCommand", "parse_instruction", "Session", "Reply", "CandidateView", "Progress",
            "Version", "SessionStore", "Editor", "EditSettings"]
 
 _LAZY = {"Session": "agent.session.session", "Reply": "agent.session.reply",
-         "CandidateView": "agent.session.reply", "TurnProgress": "agent.session.reply",
+         "CandidateView": "agent.session.reply", "Progress": "agent.edit_types",
          "Version": "agent.session.version", "SessionStore": "agent.session.store",
          "Editor": "agent.editor", "EditSettings": "agent.editor"}
 

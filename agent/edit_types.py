@@ -4,12 +4,12 @@
     result = editor.edit(image, source="猫", target="狗")  # EditResult: image, mask, chosen, timings ...
     editor.edit(..., on_progress=lambda p: print(p.stage, p.done, p.total))   # Progress events
 
-Progress, from the tools to a front end, in three layers, each adding what only it knows:
+Progress is one type, `Progress`, filled in by layers, each adding what only it knows:
 - tools (tools/inpaint.py) call `on_step(done, total)`: a count of diffusion steps, nothing else;
 - the editor turns that into `Progress("inpaint", done, total)` and adds its own stages
   ("segment", "rank", "select", "done"): one edit command;
-- a session turn wraps each `Progress` into `agent.session.reply.TurnProgress`, which also says which
-  command of the message is running (and adds "parse" and "save"): what a front end receives.
+- a session turn sets `command`/`commands` (which edit of the message is running) and adds the
+  stages "parse" and "save": what a front end receives.
 """
 from __future__ import annotations
 
@@ -28,12 +28,15 @@ RemoveMethod = Literal["sd", "opencv"]
 
 @dataclass(frozen=True)
 class Progress:
-    """A progress event of one edit: `stage` is "segment", "rank", "select", "inpaint" or "done";
-    `done`/`total` count diffusion steps during "inpaint" (0 otherwise)."""
+    """A progress event: `stage` is "parse", "segment", "rank", "select", "inpaint", "done" or "save";
+    `done`/`total` count diffusion steps during "inpaint" (0 otherwise); `command` of `commands` is
+    which edit command of the message is running (1-based: "把猫换成狗，再把背景变蓝" has 2)."""
 
     stage: str
     done: int = 0
     total: int = 0
+    command: int = 1
+    commands: int = 1
 
 
 ProgressCallback = Callable[[Progress], None]

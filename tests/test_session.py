@@ -174,6 +174,13 @@ def test_progress_comes_from_every_stage_and_each_diffusion_step(session):
     assert list(reply.progress) == events
 
 
+def test_progress_says_which_edit_of_a_compound_message_is_running(session):
+    events = []
+    session.send("把猫换成狗，然后把背景变成蓝色", on_progress=events.append)
+    inpainting = [(e.command, e.commands) for e in events if e.stage == "inpaint"]
+    assert inpainting[0] == (1, 2) and inpainting[-1] == (2, 2)
+
+
 def test_a_point_or_a_box_replaces_the_source(session):
     clicked = session.send("换成狗", point=(220, 140))
     assert clicked.kind == "edited" and session.current.steps[0].prompt == "point"

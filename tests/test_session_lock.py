@@ -11,17 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.editor import Editor, EditSettings
 from agent.session.lock import SessionBusyError, SessionLock
 from agent.session.session import Session
 from agent.session.store import SessionStore
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def editor(tiny_models):
-    return Editor(tiny_models, EditSettings(steps=1))
 
 
 @pytest.fixture

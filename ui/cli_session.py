@@ -270,8 +270,8 @@ def progress_printer():
     seen = set()
 
     def show(event) -> None:
-        if sys.stderr.isatty() and (event.step, event.stage) not in seen:
-            seen.add((event.step, event.stage))
+        if sys.stderr.isatty() and (event.command, event.stage) not in seen:
+            seen.add((event.command, event.stage))
             print(f"  … {event.stage}", file=sys.stderr, flush=True)
 
     return show

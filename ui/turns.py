@@ -11,8 +11,9 @@ from typing import Callable
 
 import streamlit as st
 
+from agent.edit_types import Progress
 from agent.editor import Editor
-from agent.session.reply import Reply, TurnProgress
+from agent.session.reply import Reply
 from tools.errors import BadInputError, EditError
 from tools.images import LoadedImage, load_image
 from tools.language import detect_language
@@ -74,15 +75,15 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
             status = st.status(t("working", language), expanded=True)
             bar = status.progress(0.0)
 
-    def on_progress(event: TurnProgress) -> None:
+    def on_progress(event: Progress) -> None:
         start, end = STAGES.get(event.stage, (0.0, 1.0))
         share = event.done / event.total if event.total else 0.0
-        overall = (event.step - 1 + start + (end - start) * share) / max(1, event.steps)
+        overall = (event.command - 1 + start + (end - start) * share) / max(1, event.commands)
         label = t(f"stage.{event.stage}", language) if f"stage.{event.stage}" in STAGE_KEYS else event.stage
         if event.total:
             label += f" {event.done}/{event.total}"
-        if event.steps > 1:
-            label = t("step_of", language, step=event.step, steps=event.steps) + label
+        if event.commands > 1:
+            label = t("command_of", language, command=event.command, commands=event.commands) + label
         bar.progress(min(1.0, max(0.0, overall)), text=label)
         status.update(label=label, expanded=True)
 

@@ -30,7 +30,7 @@ def run_commands(turn: Turn, history: History, commands: Sequence[EditCommand], 
     texts: list[str] = []
     done: list[tuple[Step, Image.Image]] = []
     edits = [c for c in commands if c.is_edit]
-    turn.steps, acted, kind, turn.step = max(1, len(edits)), False, "history", 0
+    turn.commands, acted, kind, turn.command = max(1, len(edits)), False, "history", 0
     for position, command in enumerate(commands):
         try:
             if not command.is_edit:
@@ -41,7 +41,7 @@ def run_commands(turn: Turn, history: History, commands: Sequence[EditCommand], 
                 if command.action == "regenerate":
                     kind = "edited"
                 continue
-            turn.step += 1
+            turn.command += 1
             image = done[-1][1] if done else history.current.image
             outcome = editor.run(command, image, region=prompt, interactive=interactive, on_progress=turn.notify)
             prompt = None
@@ -108,8 +108,8 @@ def regenerate(turn: Turn, history: History, *, editor: Editor) -> str:
     version = history.current
     seed = (version.seed or 0) + 1
     image, steps = history[version.base].image, []
-    turn.steps = len(version.steps)
-    for turn.step, step in enumerate(version.steps, start=1):
+    turn.commands = len(version.steps)
+    for turn.command, step in enumerate(version.steps, start=1):
         rerun = editor.rerun(step, image, seed=seed, on_progress=turn.notify)
         steps.append(rerun.step)
         image = rerun.image

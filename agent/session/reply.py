@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import prompts
+from agent.edit_types import Progress
 from tools.masks import overlay, resize_mask
 from tools.rank import Candidate
 from tools.segment import Segment
@@ -25,19 +26,6 @@ ReplyKind = Literal["edited", "asked", "not_found", "history", "partial", "error
 CANDIDATE_COLOURS = [(230, 159, 0), (86, 180, 233), (0, 158, 115), (204, 121, 167), (240, 228, 66),
                      (213, 94, 0)]
 THUMBNAIL_SIDE = 160
-
-
-@dataclass(frozen=True)
-class TurnProgress:
-    """A progress event of a turn: `stage` is "parse", "segment", "rank", "select", "inpaint", "done"
-    or "save"; `done`/`total` count diffusion steps during "inpaint"; `step` of `steps` is the
-    command being run (1-based)."""
-
-    stage: str
-    done: int = 0
-    total: int = 0
-    step: int = 1
-    steps: int = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +65,7 @@ class Reply:
     changed: np.ndarray | None = None
     candidates: tuple[CandidateView, ...] = ()
     overview: Image.Image | None = None
-    progress: tuple[TurnProgress, ...] = ()
+    progress: tuple[Progress, ...] = ()
     version: int = 0
     versions: int = 1
     error: str | None = None

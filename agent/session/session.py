@@ -27,13 +27,14 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
+from agent.edit_types import Progress
 from agent.editor import Editor
 from agent.inputs import check_message, check_whole_number, session_image
 from agent.parse import EditCommand
 from agent.session.edits import apply_control, run_commands
 from agent.session.history import History, HistoryState, Pending
 from agent.session.message import Answer, PickRequest, pick_region, read_message
-from agent.session.reply import Reply, TurnProgress, join, say
+from agent.session.reply import Reply, join, say
 from agent.session.store import SessionStore, Snapshot, new_session_id, write_export
 from agent.session.turn import Said, Turn, log_entry, turn_reply, unsaved_reply
 from agent.session.version import LogEntry, Version
@@ -141,7 +142,7 @@ class Session:
 
     # ------------------------------------------------------------------------------- turns
     def send(self, text: str, *, point: Point | None = None, box: BoxPrompt | None = None,
-             on_progress: Callable[[TurnProgress], None] | None = None) -> Reply:
+             on_progress: Callable[[Progress], None] | None = None) -> Reply:
         """Run one message: edits, undo/redo/reset/regenerate, or a pick. `point` (x, y) or `box`
         (x0, y0, x1, y1), in image pixels, stand in for the source of the message's first edit.
         A `text` that is not a str, or a point/box that is no place on the picture, gets a refusal reply;

@@ -10,7 +10,7 @@ The turn frame itself (lock, catch up, run, roll back, log, save, reply) is `Ses
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -18,7 +18,7 @@ from PIL import Image
 
 from agent.editor import Progress
 from agent.session.history import History, HistoryState
-from agent.session.reply import Reply, TurnProgress, candidate_views, join, overview, say
+from agent.session.reply import Reply, candidate_views, join, overview, say
 from agent.session.version import LogEntry, LogKind
 
 
@@ -35,15 +35,15 @@ class Said:
 class Turn:
     """Progress and language of the turn being run."""
 
-    def __init__(self, language: str, on_progress: Callable[[TurnProgress], None] | None):
+    def __init__(self, language: str, on_progress: Callable[[Progress], None] | None):
         self.language, self.on_progress, self.events = language, on_progress, []
-        self.step, self.steps = 1, 1
+        self.command, self.commands = 1, 1  # which edit command of the message runs
         self.preface: list[tuple[str, dict]] = []  # (message key, fields): said before the reply
         self.notes: list[tuple[str, dict]] = []    # said after it, unless the turn fails
 
     def notify(self, event: Progress | str) -> None:
         event = Progress(event) if isinstance(event, str) else event
-        progress = TurnProgress(event.stage, event.done, event.total, self.step, self.steps)
+        progress = replace(event, command=self.command, commands=self.commands)
         self.events.append(progress)
         if self.on_progress is not None:
             self.on_progress(progress)
