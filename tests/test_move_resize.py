@@ -196,3 +196,11 @@ def test_a_saved_session_with_the_new_actions_restores_and_regenerates(editor, s
     again = restored.regenerate()  # the move again, at the region it chose, with the next seed
     assert again.kind == "edited" and restored.current.seed == 1 and restored.current.kind == "regenerate"
     assert np.array_equal(restored.current.steps[0].region, session.versions[1].steps[0].region)
+
+
+def test_shrinking_a_tiny_object_to_a_tenth_keeps_at_least_one_pixel():
+    scene = picture(((100, 100, 105, 104), RED))
+    where = resized_box((100, 100, 105, 104), frame=scene.size, scale=0.1)
+    assert where.box[2] - where.box[0] >= 1 and where.box[3] - where.box[1] >= 1
+    result = place(scene, red_mask(scene), where.box, fill=grey_fill, blend=None)
+    assert result.image.size == scene.size and not result.changed[:90].any()
