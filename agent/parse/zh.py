@@ -11,6 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from agent.parse.actions_zh import read_action_zh
 from agent.parse.clause import (
     PRONOUNS,
     ClauseParse,
@@ -328,6 +329,9 @@ def parse_clause_zh(clause: str) -> ClauseParse:
         return control
     text, exclude = _take_exclude(clause)
     text = strip_wrappers(_PUNCT.sub("", text.replace("、", "和")))
+    action = read_action_zh(text) if exclude is None else None  # restyle, adjust, move, resize, generate
+    if action:
+        return action
     tokens = _join_stems([t for t in zh_tokenize(text) if t.strip() or t == " "])  # " " joins English words
     v = _find_verb(tokens)
     if v is not None:
