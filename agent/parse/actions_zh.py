@@ -6,12 +6,15 @@ adjust (adjust_zh.py), resize and move (layout_zh.py), generate and restyle (pic
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from agent.parse.adjust_zh import read_adjust_zh
 from agent.parse.clause import ClauseParse
 from agent.parse.layout_zh import read_layout_zh
 from agent.parse.picture_zh import read_picture_zh
+
+_STEP = re.compile(r"[把将]|[移挪搬拖放摆][到至动]|放大|缩小|变成|换成|调[亮暗大小高低]|[变调][大小]")
 
 
 def read_action_zh(text: str) -> Optional[ClauseParse]:
@@ -20,4 +23,7 @@ def read_action_zh(text: str) -> Optional[ClauseParse]:
     text = text.replace(" ", "")
     if not text:
         return None
-    return read_adjust_zh(text) or read_layout_zh(text) or read_picture_zh(text)
+    parsed = read_adjust_zh(text) or read_layout_zh(text) or read_picture_zh(text)
+    if parsed and any(_STEP.search(c.source or "") for c in parsed.commands):
+        return ClauseParse(parsed.commands, sure=False)  # "狗移到左边再放大": two steps in one
+    return parsed

@@ -43,12 +43,41 @@ def parse_clause(text: str, language: Language) -> ClauseParse:
     return parsed
 
 
+def _earlier_thing(earlier: EditCommand | None) -> EditCommand | None:
+    """What an earlier step made or named, as a command whose source/qualifiers a later step can take."""
+    if earlier is None or earlier.action in ("restyle", "generate"):
+        return None
+    thing = (earlier.target if earlier.action in ("replace", "add") else None) or earlier.source
+    return earlier.model_copy(update={"source": thing}) if thing else None
+
+
+def _refer(command: EditCommand, earlier: EditCommand | None) -> EditCommand:
+    """A new-action step that names no thing of its own, or "it": "把狗移到左边，再放大一点" → resize 狗;
+    "make it brighter" alone → the whole picture; "把它变成油画风格" after an edit stays a restyle of it."""
+    pronoun = command.source in PRONOUNS
+    thing = _earlier_thing(earlier)
+    if command.action in ("move", "resize") and (pronoun or not command.source):
+        if thing is None:
+            return command.model_copy(update={"source": None}) if pronoun else command
+        same = earlier is not None and earlier.action != "move"  # a move changed where it is
+        return command.model_copy(update={
+            "source": thing.source, "position": thing.position if same else None,
+            "index": thing.index if same else None, "all": thing.all if same else False})
+    if command.action == "adjust" and pronoun:
+        return command.model_copy(update={"source": thing.source if thing else None})
+    return command
+
+
 def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
     """A step whose source is "它"/"it" edits what the step before it made or named:
-    "把猫换成狗，再把它变成白色" → the second step's source is "狗" and its target "白色的狗"."""
+    "把猫换成狗，再把它变成白色" → the second step's source is "狗" and its target "白色的狗". A move or resize
+    that names nothing takes the earlier step's thing too ("把狗移到左边，再放大一点")."""
     out: list[EditCommand] = []
     for command in commands:
         earlier = next((c for c in reversed(out) if c.is_edit), None)
+        if command.action in ("move", "resize", "adjust"):
+            out.append(_refer(command, earlier))
+            continue
         if command.is_edit and command.source in PRONOUNS and earlier is not None:
             thing = (earlier.target if earlier.action in ("replace", "add") else None) or earlier.source
             if thing:

@@ -30,7 +30,7 @@ from agent.parse.phrase_zh import clean_phrase, colour_name, paint_target, split
 _STEP_WORDS = r"然后再|然后|接着再|接着|之后再|之后|随后|并且|而且|同时|另外|最后再|再然后|紧接着"
 _SEPARATOR = re.compile(
     rf"\s*[,.。;!?]*\s*(?:{_STEP_WORDS})\s*|\s*[,.。;!?]+\s*(?:(?:再|还有|也|还)(?=[把将给在往用删去加添擦移换让]))?\s*"
-    r"|(?<=[^,.。;!?\s])(?:再|并)(?=[把将给在往用删去加添擦移换让])")
+    r"|(?<=[^,.。;!?\s])(?:再|并)(?=[把将给在往用删去加添擦移换让放缩调变挪拖搬画生])")
 
 # Verb stems joined with a following 成/为 (换+成), 掉/走 (删+掉), 在/到 (放+在) or 上 (戴+上) when jieba
 # cut them apart.
