@@ -38,6 +38,7 @@ def _words() -> _Words:
     kind_of = {a: (kind, sign) for kind, parts in w["adjust"].items()
                for sign, key in ((1, "more"), (-1, "less")) for a in parts[key]}
     noun_of = {n: kind for kind, parts in w["adjust"].items() for n in parts["nouns"]}
+    noun_of.update({n: f"-{kind}" for n, kind in w["inverse_nouns"].items()})  # "more blur": less sharpness
     too_of = {word: (kind, sign) for word, (kind, sign) in w["too_words"].items()}
     adjectives, deg = alternation(kind_of), degree_pattern()
     make, turn = alternation(w["make_verbs"]), alternation(w["turn_verbs"])
@@ -92,14 +93,17 @@ def _by_noun(text: str) -> Optional[ClauseParse]:
     if not said and not re.search(r"\b(?:adjust|change|tweak|fix|set|correct|balance)\b", head):
         return None
     sign = -1 if said and (w.less.fullmatch(said.group()) or said.group() == "down") else 1
+    kind = w.noun_of[match.group()]
+    if kind.startswith("-"):
+        kind, sign = kind[1:], -sign
     where = re.search(r"\b(?:of|on|in|for|to)\s+(?P<src>.+?)(?:\s+(?:up|down))?(?:\s+" + degree_pattern() + ")?$", tail)
     before = head[said.end():] if said and said.start() < len(head) else head
     owner = re.search(r"(?P<src>[\w\s]+?)(?:'s|’s)\s*$", before)
     source = where["src"] if where else owner["src"] if owner else None
     if not said:
         return action_clause("adjust", "en", source=source_en(source, keep_pronoun=True),
-                             adjust=w.noun_of[match.group()], amount=None)
-    return _adjust(w.noun_of[match.group()], sign, text, source)
+                             adjust=kind, amount=None)
+    return _adjust(kind, sign, text, source)
 
 
 def _by_adjective(text: str) -> Optional[ClauseParse]:

@@ -51,7 +51,7 @@ def _words() -> _Words:
         more=frozenset(w["more_words"]),
         lead_verb=re.compile(rf"^(?:{alternation(w['markers'])})?(?:{direction})?(?:一下)?"),
         grayscale=re.compile(rf"(?P<pre>.*?)(?P<verb>{turn})?(?:一张|一个)?(?P<g>{alternation(w['grayscale'])})"
-                             r"(?P<tail>的?(?:照片|图片|图像|相片|图|照|效果|模式|风格|色调|滤镜|样子|感觉))?"
+                             r"(?P<tail>的?(?:照片|图片|图像|相片|图|照|效果|模式|风格|色调|滤镜|样子|感觉|色))?"
                              r"(?:一下|吧|了|啦)*"),
         targets=re.compile(rf"(?P<pre>.*?)(?:{turn})(?P<t>{alternation(w['adjust_targets'])})(?P<post>.*)"),
         target_of={t: (kind, sign) for t, (kind, sign) in w["adjust_targets"].items()},
@@ -117,7 +117,8 @@ def _by_adjective(text: str) -> Optional[ClauseParse]:
         if not only_degree(post):
             continue
         prefix = w.prefix.search(pre)
-        complaint = re.search(r"(?:太|过于|过|有点太)$", pre)
+        complaint = re.search(r"(?:太|过于|过|有点太|有点|有些|有一点|偏)$", pre) or (
+            post.endswith("了") and not prefix and not re.match(r"[把将让给使令]", pre))  # "图片模糊了"
         lacking = re.search(r"不够$", pre)
         strong_post = bool(post) and degree_zh(post) != "plain"
         if not (len(adjective) > 1 or prefix or complaint or lacking or strong_post
@@ -125,11 +126,12 @@ def _by_adjective(text: str) -> Optional[ClauseParse]:
             continue
         kind, sign = w.kind_of[adjective]
         if complaint:
-            pre, sign, post = pre[:complaint.start()], -sign, ""
+            cut = complaint.start() if isinstance(complaint, re.Match) else len(pre)
+            pre, sign, post = pre[:cut], -sign, ""
         elif lacking:
             pre = pre[:lacking.start()]
         elif prefix:
-            pre = pre[:prefix.start()]
+            pre = "" if is_whole(source_zh(pre).text) else pre[:prefix.start()]  # "色调冷一些": 色调 is whole
         return _adjust(kind, sign, post, re.sub(r"(?:更加|更|再|还|得)$", "", pre))
     match = w.verb_first.fullmatch(text)
     if match and not re.search(r"[去删换加移]", match["src"]):

@@ -17,6 +17,7 @@ from agent.parse.phrase_en import strip_articles
 from agent.parse.subject_en import is_pronoun, is_whole
 
 _ARTICLE = r"(?:(?:a|an|one|some|the)\s+)?"
+_PLAIN_MODS = {"new", "nice", "beautiful", "pretty", "cool", "simple", "fresh", "different", "good", "lovely"}
 _TAKEN = re.compile(r"^(?:it|they)\s+(?:was|were|is|are)\s+(?:taken|shot|photographed|painted|drawn|set)\s+"
                     r"(?:at|in|during|on|by|from)\s+")
 
@@ -63,7 +64,7 @@ def _words() -> _Words:
         scene=re.compile(rf"\b(?:{alternation(w['scene_words'])})\b"),
         looks=re.compile(rf"\b(?:{alternation(w['looks'])})\b"),
         look_suffix=re.compile(rf".+\s(?:{suffixes})"),
-        look_like=re.compile(rf"(?:(?:make|have|let|get|render)\s+(?P<src>.+?)\s+)?(?:{alternation(w['look_links'])})"
+        look_like=re.compile(rf"(?:(?:make|have|let|get|render)\s+(?P<src>.+?)\s+)?(?P<link>{alternation(w['look_links'])})"
                              r"\s+(?P<look>.+)"),
         turn=re.compile(rf"(?:make|turn|convert|change|transform|render|restyle|redo|recreate|reimagine|repaint|"
                         rf"redraw|paint|set|switch|style|stylize|stylise)\s+(?P<src>{whole})"
@@ -90,12 +91,14 @@ def _generate(text: str) -> Optional[ClauseParse]:
     w = _words()
     match = w.verb.fullmatch(text)
     verb, rest = (match["verb"], match["rest"]) if match else (None, text)
+    rest = re.sub(r"\s*:\s*", " of ", rest)  # "create a new image: a cat on a sofa"
     rest, aspect = _aspect(rest)
     framed = w.framed.fullmatch(rest)
     if framed:
         if not verb and not re.match(r"(?:a|an)\s", rest):
             return None
-        if framed["wrap"] in w.picture_words and not framed["mods"].strip():
+        mods = [m for m in framed["mods"].split() if m not in _PLAIN_MODS]
+        if framed["wrap"] in w.picture_words and not mods:
             target = strip_articles(framed["desc"] or "")
         else:
             target = strip_articles(rest)
@@ -128,7 +131,8 @@ def _restyle(text: str, bare: str) -> Optional[ClauseParse]:
     w = _words()
     text = re.sub(rf"^(?:(?:{w.strong.pattern}|{w.light.pattern})\s+)+", "", text)
     match = w.look_like.fullmatch(text)
-    if match and (is_whole(match["src"]) or is_pronoun(match["src"])) and _look(match["look"]):
+    bare_link = match is not None and match["link"] in ("look", "looks", "appear", "seem") and not match["src"]
+    if match and not bare_link and (is_whole(match["src"]) or is_pronoun(match["src"])) and _look(match["look"]):
         return action_clause("restyle", "en", target=_look(match["look"]), strength=_strength(bare))
     for pattern in (w.give, w.apply, w.turn):
         match = pattern.fullmatch(text)

@@ -23,6 +23,7 @@ class _Words:
     picture_counts: frozenset[str]
     wrapper: re.Pattern[str]
     scene: re.Pattern[str]
+    expanse: re.Pattern[str]
     aspect_of: dict[str, str]
     aspect: re.Pattern[str]
     looks: frozenset[str]
@@ -46,6 +47,7 @@ def _words() -> _Words:
         picture_counts=frozenset(w["picture_counts"]),
         wrapper=re.compile(rf"(?:{alternation(w['picture_wrappers'])})$"),
         scene=re.compile(alternation(w["scene_words"])),
+        expanse=re.compile(rf"{w['expanse_count']}.*(?:{alternation(w['expanse_endings'])})"),
         aspect_of=aspect_of,
         aspect=re.compile(alternation(aspect_of)),
         looks=frozenset(w["looks"]) | frozenset(lexicon("zh")["styles"]),
@@ -80,7 +82,8 @@ def _generate(text: str) -> Optional[ClauseParse]:
     elif verb in w.weak_verbs:
         ok = wrapped or (picture and aspect is not None)
     else:
-        ok = wrapped or picture or bool(w.scene.search(desc)) or aspect is not None
+        ok = (wrapped or picture or bool(w.scene.search(desc)) or aspect is not None
+              or bool(w.expanse.fullmatch((count or "") + desc)))
     if not ok:
         return None
     target = w.wrapper.sub("", desc).strip("的 ") if wrapped else desc
@@ -98,7 +101,7 @@ def _look(text: str) -> str:
     """"冬天的样子" → "冬天"; "一点油画的感觉" → "油画"; "完全的素描风格" → "素描风格"."""
     w = _words()
     text = w.strong.sub("", w.light.sub("", text))
-    text = re.sub(r"^(?:一张|一幅|一个|一种|成|的)+", "", text)
+    text = re.sub(r"^(?:一张|一幅|一个|一种|成|的|个|种)+", "", text)
     return w.look_ending.sub("", text).strip("的 ")
 
 
