@@ -148,7 +148,8 @@ def _control(text: str, language: Language, number: Callable[[str], Optional[int
                 return control_clause(action, language)
             if groups.get("n"):
                 return control_clause("pick", language, index=number(groups["n"]))
-            position = positions(language).get(groups.get("pos") or "")
+            pos = groups.get("pos") or ""
+            position = positions(language).get(pos) or lexicon(language).get("pick_positions", {}).get(pos)
             if position:
                 return control_clause("pick", language, position=position)
     return None
@@ -167,6 +168,17 @@ def whole_message(forms: Iterable[str], language: Language, *,
         if _bare_remove(language).fullmatch(form):
             return bare_remove_clause(language)
     return None
+
+
+@functools.cache
+def _dissatisfied(language: Language) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.I) for p in lexicon(language).get("dissatisfied", ()))
+
+
+def is_dissatisfied(text: str, language: Language) -> bool:
+    """True when `text` (one step of a message) only says the user is unhappy: "I don't like it", "不好看"."""
+    bare = re.sub(r"[\s,.;:!?，。；：！？~～…]+", " ", text.lower()).strip()
+    return any(p.fullmatch(bare) or p.fullmatch(bare.replace(" ", "")) for p in _dissatisfied(language))
 
 
 def remove_clause(source: Phrase, language: Language, *, things: Sequence[Phrase] = (),

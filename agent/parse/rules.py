@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.parse.clause import PRONOUNS, ClauseParse
+from agent.parse.clause import PRONOUNS, ClauseParse, is_dissatisfied
 from agent.parse.commands import EditCommand, Language
 from agent.parse.language_rules import RULES
 from tools.language import detect_language
@@ -129,6 +129,9 @@ def parse_rules(text: str) -> RuleParse:
             parts[-1] = (parts[-1][0], end, merged)
         else:
             parts.append((pending, end, parse_clause(text[pending:end], language)))
+    asks = [not is_dissatisfied(text[start:end], language) for start, end, _ in parts]
+    if any(asks) and not all(asks):  # "I don't like it, go back": one undo, not two
+        parts = [part for part, keep in zip(parts, asks) if keep]
     commands = resolve_pronouns([c for _, _, parsed in parts for c in parsed.commands])
     edits = [c for c in commands if c.action != "none"]
     sure = all(parsed.sure for _, _, parsed in parts)
