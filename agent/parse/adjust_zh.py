@@ -53,7 +53,8 @@ def _words() -> _Words:
         grayscale=re.compile(rf"(?P<pre>.*?)(?P<verb>{turn})?(?:一张|一个)?(?P<g>{alternation(w['grayscale'])})"
                              r"(?P<tail>的?(?:照片|图片|图像|相片|图|照|效果|模式|风格|色调|滤镜|样子|感觉|色))?"
                              r"(?:一下|吧|了|啦)*"),
-        targets=re.compile(rf"(?P<pre>.*?)(?:{turn})(?P<t>{alternation(w['adjust_targets'])})(?P<post>.*)"),
+        targets=re.compile(rf"(?P<pre>.*?)(?:{turn}|增加|加上|来|加)(?P<deg>一些|一点|点|些)?"
+                           rf"(?P<t>{alternation(w['adjust_targets'])})(?P<post>.*)"),
         target_of={t: (kind, sign) for t, (kind, sign) in w["adjust_targets"].items()},
         verb_first=re.compile(rf"(?P<adj>{long_adjectives})(?:一下)?(?P<src>[^的].*)"),
     )
@@ -80,7 +81,7 @@ def _target(text: str) -> Optional[ClauseParse]:
     if not match or not only_degree(match["post"]):
         return None
     kind, sign = _words().target_of[match["t"]]
-    return _adjust(kind, sign, match["post"], match["pre"])
+    return _adjust(kind, sign, (match["deg"] or "") + match["post"], match["pre"])
 
 
 def _by_noun(text: str) -> Optional[ClauseParse]:
@@ -100,7 +101,7 @@ def _by_noun(text: str) -> Optional[ClauseParse]:
     if said and not only_degree(re.sub(r"^(?:一点|一些|点|些)", "", rest)) and not only_degree(rest):
         return None
     source = pre[lead.end():] if lead and not said else pre
-    source = re.sub(r"^(?:调整|调节|修改|调|改)?(?:一下)?(?:一点点|一点|一些|稍微|很多|大幅)?", "",
+    source = re.sub(r"^(?:调整|调节|修改|调|改)?(?:一下)?(?:一点点|一点|一些|稍微|很多|大幅|点儿|点|些)?", "",
                     source.lstrip("把将让给使令帮对"))
     sign = 1 if verb in w.more else -1
     kind = w.noun_of[match.group()]

@@ -71,7 +71,7 @@ def _move(text: str) -> Optional[ClauseParse]:
     w = _words()
     match = w.move.fullmatch(text)
     if match:
-        src = match["src"]
+        src = re.sub(r"\s+(?:over|back|across)$", "", match["src"])  # "move the cat over a little to the left"
         if match["verb"] in w.place_verbs and (not match["prep"] or re.match(r"(?:a|an|some|one|two)\s", src)):
             return None  # "put a hat on the left": an add
         to = w.direction_of[match["dir"]]

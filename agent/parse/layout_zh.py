@@ -50,7 +50,7 @@ def _words() -> _Words:
         direction_of=direction_of,
         destination=re.compile(rf"(?P<pre>.*?)(?P<verb>{moves}|{places})(?:动)?(?:到|去|至|往|向|进)(?P<dest>.*)"),
         towards=re.compile(rf"(?P<pre>.*?)(?:{towards})(?P<dir>{dirs})(?:边|面|侧|方)?(?:{moves}|{places}|靠|偏)"
-                           r"(?:动|一动|一挪|一移)?(?P<post>.*)"),
+                           r"(?:动|一动|一挪|一移|挪|移)?(?P<post>.*)"),
         side_move=re.compile(r"(?P<pre>.*?)(?P<dir>左|右|上|下)(?:移|挪|平移)(?:动)?(?P<post>.*)"),
         bare_move=re.compile(rf"(?P<pre>.+?)(?:{moves})(?:一下|一动|一挪|一移)?(?:位置|一下位置)?(?:吧|了|啦)*"),
         move_first=re.compile(r"(?:移动|挪动|挪|移)(?:一下)?(?P<src>(?![走掉除开去出])[^到去至往向].*)"),

@@ -18,8 +18,8 @@ from agent.parse.subject_en import is_pronoun, is_whole
 
 _ARTICLE = r"(?:(?:a|an|one|some|the)\s+)?"
 _PLAIN_MODS = {"new", "nice", "beautiful", "pretty", "cool", "simple", "fresh", "different", "good", "lovely"}
-_TAKEN = re.compile(r"^(?:it|they)\s+(?:was|were|is|are)\s+(?:taken|shot|photographed|painted|drawn|set)\s+"
-                    r"(?:at|in|during|on|by|from)\s+")
+_TAKEN = re.compile(r"^(?:it|they)\s*(?:'s|was|were|is|are)\s+(?:(?:taken|shot|photographed|painted|drawn|set)\s+"
+                    r"(?:at|in|during|on|by|from)\s+)?")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class _Words:
     look_like: re.Pattern[str]
     turn: re.Pattern[str]
     give: re.Pattern[str]
+    switch: re.Pattern[str]
     apply: re.Pattern[str]
     strong: re.Pattern[str]
     light: re.Pattern[str]
@@ -70,7 +71,9 @@ def _words() -> _Words:
                         rf"redraw|paint|set|switch|style|stylize|stylise)\s+(?P<src>{whole})"
                         r"(?:\s+(?P<link>into|to|in\s+to|as|in|like))?\s+(?P<look>.+)"),
         give=re.compile(rf"give\s+(?P<src>.+?)\s+(?:a|an|some)\s+(?P<look>.+?\s(?:{suffixes}|feel|makeover|"
-                        r"treatment|vibe))"),
+                        r"treatment|vibe|glow|tint|tone|atmosphere|mood|finish|light|lighting))"),
+        switch=re.compile(r"(?:switch|change|go|turn|convert|transform)(?:\s+(?:it|everything|over))?\s+(?:to|into)\s+"
+                          r"(?P<look>.+)"),
         apply=re.compile(r"(?:apply|add|use|put\s+on)\s+(?:a|an|some|the)?\s*(?P<look>.+?\s(?:filter|effect|style|"
                          r"look|aesthetic|treatment))(?:\s+(?:to|on)\s+(?P<src>.+))?"),
         strong=re.compile(rf"\b(?:{alternation(w['strength_strong'])})\b"),
@@ -95,8 +98,8 @@ def _generate(text: str) -> Optional[ClauseParse]:
     rest, aspect = _aspect(rest)
     framed = w.framed.fullmatch(rest)
     if framed:
-        if not verb and not re.match(r"(?:a|an)\s", rest):
-            return None
+        if not re.match(r"(?:a|an|one|some)\s", rest) and rest != framed["wrap"]:
+            return None  # "make this a night scene": a restyle
         mods = [m for m in framed["mods"].split() if m not in _PLAIN_MODS]
         if framed["wrap"] in w.picture_words and not mods:
             target = strip_articles(framed["desc"] or "")
@@ -133,6 +136,9 @@ def _restyle(text: str, bare: str) -> Optional[ClauseParse]:
     match = w.look_like.fullmatch(text)
     bare_link = match is not None and match["link"] in ("look", "looks", "appear", "seem") and not match["src"]
     if match and not bare_link and (is_whole(match["src"]) or is_pronoun(match["src"])) and _look(match["look"]):
+        return action_clause("restyle", "en", target=_look(match["look"]), strength=_strength(bare))
+    match = w.switch.fullmatch(text)
+    if match and is_look(_look(match["look"])):  # "switch to night"
         return action_clause("restyle", "en", target=_look(match["look"]), strength=_strength(bare))
     for pattern in (w.give, w.apply, w.turn):
         match = pattern.fullmatch(text)

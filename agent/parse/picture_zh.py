@@ -12,7 +12,7 @@ from typing import Optional
 
 from agent.parse.actions import STRENGTH, action_clause, action_words, alternation
 from agent.parse.clause import ClauseParse
-from agent.parse.lexicon import lexicon
+from agent.parse.lexicon import lexicon, zh_tokenize
 from agent.parse.subject_zh import is_whole, source_zh
 
 
@@ -87,6 +87,10 @@ def _generate(text: str) -> Optional[ClauseParse]:
     if not ok:
         return None
     target = w.wrapper.sub("", desc).strip("的 ") if wrapped else desc
+    target = re.sub(r"^.*?(?:内容是|内容为|画的是|主题是|画面是)", "", target)  # "海报，内容是城市夜景"
+    words = zh_tokenize(target)
+    if len(words) > 1 and words[0] in ("图", "图片", "照片", "图像", "插画", "海报", "壁纸", "画"):
+        target = "".join(words[1:])  # "生成一张图：夕阳下的海边"
     target = "" if target in ("画", "图") else target
     return action_clause("generate", "zh", target=target or None, aspect=aspect)
 

@@ -16,7 +16,7 @@ from agent.parse.clause import Phrase
 from agent.parse.phrase_zh import clean_phrase, split_colour_noun, zh_number
 
 _EDGE = " 的,，"
-_FILLERS = re.compile(r"(?:都|也|再|给|一起|先|就|还)+$")
+_FILLERS = re.compile(r"(?:都|也|再|给|一起|先|就|还|看起来|看上去|显得|变得)+$")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
