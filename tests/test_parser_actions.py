@@ -121,3 +121,17 @@ def test_whole_picture_words_are_never_a_region_to_find():
 def test_bad_requests_are_read_faithfully_for_the_editor_to_refuse_in_one_line(text, fields):
     command = one(text)
     assert {key: getattr(command, key) for key in fields} == fields
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("照片有点暗", [("adjust", None, "brightness", 0.5)]),
+    ("照片偏黄", [("adjust", None, "warmth", -0.5)]),
+    ("太亮了，调暗一点", [("adjust", None, "brightness", -0.25)]),
+    ("狗太小了，放大一点", [("resize", "狗", None, 1.25)]),
+    ("it's too dark, brighten it a bit", [("adjust", None, "brightness", 0.25)]),
+    ("the dog is too small", [("resize", "dog", None, 1.5)]),
+])
+def test_a_complaint_asks_for_the_opposite_and_is_one_step_with_the_fix_that_follows(text, expected):
+    got = [(c.action, c.source, c.adjust, c.amount if c.action == "adjust" else c.scale)
+           for c in parse_instruction(text)]
+    assert got == expected

@@ -31,6 +31,9 @@ class _Words:
     targets: re.Pattern[str]
     target_of: dict[str, tuple[str, int]]
     verb_first: re.Pattern[str]
+    complaint: re.Pattern[str]
+    tint: re.Pattern[str]
+    tint_of: dict[str, tuple[str, int]]
 
 
 @functools.cache
@@ -56,6 +59,10 @@ def _words() -> _Words:
         targets=re.compile(rf"(?P<pre>.*?)(?:{turn}|增加|加上|来|加)(?P<deg>一些|一点|点|些)?"
                            rf"(?P<t>{alternation(w['adjust_targets'])})(?P<post>.*)"),
         target_of={t: (kind, sign) for t, (kind, sign) in w["adjust_targets"].items()},
+        complaint=re.compile(rf"(?:{alternation(w['complaint_markers'])})$"),
+        tint=re.compile(rf"(?P<pre>.*?)(?:{alternation(w['complaint_markers'])})(?P<adj>"
+                        rf"{alternation(w['complaint_adjectives'])})(?:了|啦|呀)?"),
+        tint_of={a: (kind, sign) for a, (kind, sign) in w["complaint_adjectives"].items()},
         verb_first=re.compile(rf"(?P<adj>{long_adjectives})(?:一下)?(?P<src>[^的].*)"),
     )
 
@@ -118,7 +125,7 @@ def _by_adjective(text: str) -> Optional[ClauseParse]:
         if not only_degree(post):
             continue
         prefix = w.prefix.search(pre)
-        complaint = re.search(r"(?:太|过于|过|有点太|有点|有些|有一点|偏)$", pre) or (
+        complaint = w.complaint.search(pre) or (
             post.endswith("了") and not prefix and not re.match(r"[把将让给使令]", pre))  # "图片模糊了"
         lacking = re.search(r"不够$", pre)
         strong_post = bool(post) and degree_zh(post) != "plain"
@@ -134,6 +141,10 @@ def _by_adjective(text: str) -> Optional[ClauseParse]:
         elif prefix:
             pre = "" if is_whole(source_zh(pre).text) else pre[:prefix.start()]  # "色调冷一些": 色调 is whole
         return _adjust(kind, sign, post, re.sub(r"(?:更加|更|再|还|得)$", "", pre))
+    match = w.tint.fullmatch(text)
+    if match:  # "照片偏黄": cooler
+        kind, sign = w.tint_of[match["adj"]]
+        return _adjust(kind, -sign, "", match["pre"])
     match = w.verb_first.fullmatch(text)
     if match and not re.search(r"[去删换加移]", match["src"]):
         kind, sign = w.kind_of[match["adj"]]

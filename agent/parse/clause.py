@@ -171,14 +171,23 @@ def whole_message(forms: Iterable[str], language: Language, *,
 
 
 @functools.cache
-def _dissatisfied(language: Language) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.I) for p in lexicon(language).get("dissatisfied", ()))
+def _patterns(language: Language, key: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.I) for p in lexicon(language).get(key, ()))
+
+
+def _says(text: str, language: Language, key: str) -> bool:
+    bare = re.sub(r"[\s,.;:!?，。；：！？~～…]+", " ", text.lower()).strip()
+    return any(p.fullmatch(bare) or p.fullmatch(bare.replace(" ", "")) for p in _patterns(language, key))
 
 
 def is_dissatisfied(text: str, language: Language) -> bool:
     """True when `text` (one step of a message) only says the user is unhappy: "I don't like it", "不好看"."""
-    bare = re.sub(r"[\s,.;:!?，。；：！？~～…]+", " ", text.lower()).strip()
-    return any(p.fullmatch(bare) or p.fullmatch(bare.replace(" ", "")) for p in _dissatisfied(language))
+    return _says(text, language, "dissatisfied")
+
+
+def is_complaint(text: str, language: Language) -> bool:
+    """True when `text` (one step) complains how something looks: "太亮了", "the dog is too small"."""
+    return _says(text, language, "complaints")
 
 
 def remove_clause(source: Phrase, language: Language, *, things: Sequence[Phrase] = (),

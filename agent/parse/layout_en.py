@@ -34,6 +34,7 @@ class _Words:
     absolute: re.Pattern[str]
     verb: re.Pattern[str]
     multiply: re.Pattern[str]
+    too: re.Pattern[str]
 
 
 @functools.cache
@@ -62,6 +63,8 @@ def _words() -> _Words:
                             r"(?:\s+as\s+(?:before|now|it\s+is))?|(?:the|its|their)\s+(?:current\s+|original\s+)?size)"),
         verb=re.compile(rf"(?P<verb>{sizes})(?:\s+(?P<src>.+?))??(?:\s+(?P<dir>up|down))?"
                         rf"(?:\s+(?P<spec>(?:by|to)\s+.+|{num}\s*{_UNIT}|{deg}))?"),
+        too=re.compile(r"(?P<src>.+?)\s*(?:is|are|looks?|seems?|'s|’s)\s+(?:(?:way|a\s+bit|a\s+little|kind\s+of|far|"
+                       r"much|rather|quite|a\s+tad)\s+)?too\s+(?P<adj>big|large|huge|small|tiny|little)"),
         multiply=re.compile(r"(?P<verb>double|triple|quadruple|halve)\s+(?:the\s+size\s+of\s+(?P<src>.+)|"
                             r"(?P<src2>.+?)(?:(?:'s|’s)?\s+(?:in\s+)?size)?)"),
     )
@@ -116,6 +119,10 @@ def _resize(text: str) -> Optional[ClauseParse]:
     if match:
         return action_clause("resize", "en", source=source_en(match["src"], keep_pronoun=True),
                              scale=as_number(match["n"]))
+    match = w.too.fullmatch(text)
+    if match:  # "the dog is too small": bigger
+        return action_clause("resize", "en", source=source_en(match["src"], keep_pronoun=True),
+                             scale=scale_for(match["adj"] in ("small", "tiny", "little"), "plain"))
     match = w.multiply.fullmatch(text)
     if match:
         return action_clause("resize", "en", source=source_en(match["src"] or match["src2"], keep_pronoun=True),

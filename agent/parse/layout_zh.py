@@ -37,6 +37,7 @@ class _Words:
     adjective: re.Pattern[str]
     size_noun: re.Pattern[str]
     neutral: re.Pattern[str]
+    complaint: re.Pattern[str]
 
 
 @functools.cache
@@ -60,6 +61,7 @@ def _words() -> _Words:
         adjective=re.compile(rf"(?P<prefix>{alternation(w['resize_prefixes'])})?"
                              rf"(?P<adj>{alternation(w['bigger_adjectives'] + w['smaller_adjectives'])})"),
         size_noun=re.compile(rf"(?:{alternation(w['size_nouns'])})$"),
+        complaint=re.compile(rf"(?:{alternation(w['complaint_markers'])})$"),
         neutral=re.compile(r"(?P<pre>.*?)(?:缩放|调整|变成|变为|调成|弄成|改成)(?:一下)?(?P<spec>.*)"),
     )
 
@@ -127,7 +129,11 @@ def _resize(text: str) -> Optional[ClauseParse]:
         if scale != -1:
             return action_clause("resize", "zh", source=_thing(text[:match.start()]), scale=scale)
     for match in w.adjective.finditer(text):
-        post = text[match.end():]
+        pre, post = text[:match.start()], text[match.end():]
+        complaint = None if match["prefix"] else w.complaint.search(pre)
+        if complaint and only_degree(post):  # "狗太小了": bigger
+            return action_clause("resize", "zh", source=_thing(pre[:complaint.start()]),
+                                 scale=scale_for(match["adj"] not in w.bigger, "plain"))
         if not (match["prefix"] or (post and only_degree(post)) or _SPEC.fullmatch(post)):
             continue
         scale = _scale(match["adj"] in w.bigger, post)

@@ -32,6 +32,7 @@ class _Words:
     turn_into: re.Pattern[str]
     like: re.Pattern[str]
     apply: re.Pattern[str]
+    having: re.Pattern[str]
     strong: re.Pattern[str]
     light: re.Pattern[str]
 
@@ -57,6 +58,8 @@ def _words() -> _Words:
         like=re.compile(rf"(?P<pre>.*?)(?:变得|弄得)?(?:{alternation(w['like_words'])})(?P<look>.+)"),
         apply=re.compile(rf"(?P<pre>.*?)(?:{alternation(w['apply_verbs'])})(?:一个|一种|个|种|点|上)?"
                          rf"(?P<look>.+?(?:{alternation(w['apply_endings'])}))"),
+        having=re.compile(r"(?P<pre>.*?)(?:有|带有|带点|带着|呈现出|呈现|充满)(?:一点|一种|一些|点|种)?"
+                          r"(?P<look>.+?(?:的感觉|的味道|的氛围|的风格|的效果|的质感|感|风|氛围))"),
         strong=re.compile(alternation(w["strength_strong"])),
         light=re.compile(alternation(w["strength_light"])),
     )
@@ -116,7 +119,7 @@ def is_look(text: str) -> bool:
 
 def _restyle(text: str) -> Optional[ClauseParse]:
     w = _words()
-    for pattern in (w.like, w.apply):
+    for pattern in (w.like, w.apply, w.having):
         match = pattern.fullmatch(text)
         if match and is_whole(source_zh(w.strong.sub("", w.light.sub("", match["pre"]))).text) and _look(match["look"]):
             return action_clause("restyle", "zh", target=_look(match["look"]), strength=_strength(text))

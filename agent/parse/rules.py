@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.parse.clause import PRONOUNS, ClauseParse, is_dissatisfied
+from agent.parse.clause import PRONOUNS, ClauseParse, is_complaint, is_dissatisfied
 from agent.parse.commands import EditCommand, Language
 from agent.parse.language_rules import RULES
 from tools.language import detect_language
@@ -91,6 +91,22 @@ def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
     return out
 
 
+def _fold_complaints(steps: list[tuple[EditCommand, bool]]) -> list[EditCommand]:
+    """A complaint followed by the step that fixes it is that one step, on the complaint's thing:
+    "狗太小了，放大一点" → resize 狗 ×1.25; "it's too dark, brighten it a bit" → one brightness step."""
+    out: list[EditCommand] = []
+    for i, (command, complaint) in enumerate(steps):
+        after = steps[i + 1][0] if i + 1 < len(steps) else None
+        same = after is not None and after.action == command.action in ("adjust", "resize") and (
+            command.adjust == after.adjust or command.action == "resize")
+        if complaint and same and (not after.source or after.source in PRONOUNS):
+            steps[i + 1] = (after.model_copy(update={"source": command.source, "position": command.position,
+                                                      "index": command.index, "all": command.all}), False)
+            continue
+        out.append(command)
+    return out
+
+
 def parse_rules(text: str) -> RuleParse:
     """Commands for a cleaned message (see agent/parse/text.py `clean_text`), by rules alone.
 
@@ -132,7 +148,8 @@ def parse_rules(text: str) -> RuleParse:
     asks = [not is_dissatisfied(text[start:end], language) for start, end, _ in parts]
     if any(asks) and not all(asks):  # "I don't like it, go back": one undo, not two
         parts = [part for part, keep in zip(parts, asks) if keep]
-    commands = resolve_pronouns([c for _, _, parsed in parts for c in parsed.commands])
+    commands = resolve_pronouns(_fold_complaints(
+        [(c, is_complaint(text[start:end], language)) for start, end, parsed in parts for c in parsed.commands]))
     edits = [c for c in commands if c.action != "none"]
     sure = all(parsed.sure for _, _, parsed in parts)
     return RuleParse(tuple(edits or commands[:1]), sure=sure, language=language)
