@@ -34,13 +34,14 @@ class _Words:
 def _words() -> _Words:
     w = action_words("en")
     small, large = alternation(w["degree_small"]), alternation(w["degree_large"])
+    words = alternation(w["degree_small"] + w["degree_large"] + ["more", "even", "further", "still", "just"])
     numbers = {k: float(v) for k, v in w["numbers"].items()}
     return _Words(
         whole=frozenset(w["whole_picture"]),
         pronouns=frozenset(w["pronouns"]),
         small=re.compile(rf"\b(?:{small})\b"),
         large=re.compile(rf"\b(?:{large})\b"),
-        degree=rf"(?:(?:even\s+|just\s+)?(?:{small}|{large}|more|even|further|still)\s*)+",
+        degree=rf"(?:{words})(?:\s+(?:{words})){{0,2}}",  # bounded: no runaway backtracking
         numbers=numbers,
         number=rf"(?:\d+(?:\.\d+)?|{alternation(numbers)})",
     )
