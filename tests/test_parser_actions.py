@@ -135,3 +135,14 @@ def test_a_complaint_asks_for_the_opposite_and_is_one_step_with_the_fix_that_fol
     got = [(c.action, c.source, c.adjust, c.amount if c.action == "adjust" else c.scale)
            for c in parse_instruction(text)]
     assert got == expected
+
+
+def test_two_things_moved_in_one_sentence_are_two_moves():
+    first, second = parse_instruction("move the cat to the left and the dog to the right")
+    assert (first.source, first.to, second.source, second.to) == ("cat", "left", "dog", "right")
+
+
+def test_two_changes_of_one_thing_in_one_sentence_are_two_steps_on_it():
+    resize, adjust = parse_instruction("make the moon bigger and brighter")
+    assert (resize.action, resize.source, adjust.action, adjust.source, adjust.adjust) == (
+        "resize", "moon", "adjust", "moon", "brightness")

@@ -14,6 +14,8 @@ from agent.parse.clause import ClauseParse
 from agent.parse.layout_en import read_layout_en
 from agent.parse.picture_en import read_picture_en
 
+_TWO_MOVES = re.compile(r"(?P<verb>move|shift|drag|slide|put|place)\s+(?P<a>.+?\s+(?:to|towards?|into)\s+.+?)\s+and\s+"
+                        r"(?P<b>(?:the\s+|a\s+|that\s+|this\s+)?\w+(?:\s+\w+)?\s+(?:to|towards?|into)\s+.+)")
 _TWO = re.compile(r"(?P<head>(?:make|get)\s+.+?)\s+(?P<a>(?:a\s+(?:bit|little)\s+|much\s+)?\w+)\s+and\s+"
                   r"(?P<b>(?:a\s+(?:bit|little)\s+|much\s+)?\w+(?:\s+\w+)?)")
 
@@ -31,11 +33,15 @@ def _read(text: str, bare: str) -> Optional[ClauseParse]:
 
 
 def _two_changes(text: str, bare: str) -> Optional[ClauseParse]:
-    """"make the moon bigger and brighter" → resize moon, then adjust it (agent/parse/rules.py reads "it")."""
-    match = _TWO.fullmatch(text)
-    if not match:
+    """"make the moon bigger and brighter" → resize moon, then adjust it (agent/parse/rules.py reads "it");
+    "move the cat to the left and the dog to the right" → two moves."""
+    match, moves = _TWO.fullmatch(text), _TWO_MOVES.fullmatch(text)
+    if moves:
+        first, second = _read(f"{moves['verb']} {moves['a']}", bare), _read(f"{moves['verb']} {moves['b']}", bare)
+    elif match:
+        first, second = _read(f"{match['head']} {match['a']}", bare), _read(f"make it {match['b']}", bare)
+    else:
         return None
-    first, second = _read(f"{match['head']} {match['a']}", bare), _read(f"make it {match['b']}", bare)
     if not first or not second:
         return None
     return ClauseParse(first.commands + second.commands, sure=first.sure and second.sure)

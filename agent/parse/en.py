@@ -273,7 +273,7 @@ def _patterns() -> tuple[tuple[re.Pattern[str], Rule], ...]:
         (r(r"(?:no\s+more|without|lose)\s+(?P<x>.+)"), lambda m, x: _remove(m["x"], x)),
         (r(r"(?P<x>.+?)\s+(?:has|have|needs?|must)\s+to\s+go(?:\s+away)?"), lambda m, x: _remove(m["x"], x)),
         (r(rf"(?:{v['remove']})\s+(?P<x>.+)"), lambda m, x: _remove(m["x"], x)),
-        (r(rf"(?:{v['add']})(?:\s+in)?\s+(?P<rest>.+)"), lambda m, x: _add_split(m["rest"], x)),
+        (r(rf"(?:{v['add']})(?:\s+in|\s+me|\s+us)?\s+(?P<rest>.+)"), lambda m, x: _add_split(m["rest"], x)),
         (r(rf"(?:{v['make']})\s+(?P<rest>.+)"), lambda m, x: _add_split(m["rest"], x)),
     )
 

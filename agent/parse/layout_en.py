@@ -53,7 +53,8 @@ def _words() -> _Words:
                         rf"\s+(?P<dir>{dirs})(?:\s+(?:{tails}))*(?:\s+(?P<deg2>{deg}))?"),
         bare_move=re.compile(r"(?:move|shift|drag|slide|nudge|relocate|reposition|scoot|budge)\s+(?P<src>.+?)"
                              r"(?:\s+(?:somewhere(?:\s+else)?|around|elsewhere|a\s+bit|a\s+little|over\s+there|"
-                             r"over|there|next\s+to\s+.+|near\s+.+|beside\s+.+|behind\s+.+|in\s+front\s+of\s+.+))?"),
+                             r"over|there|next\s+to\s+.+|near\s+.+|beside\s+.+|behind\s+.+|in\s+front\s+of\s+.+|"
+                             r"(?:closer|nearer)\s+to\s+.+|towards?\s+.+|away\s+from\s+.+))?"),
         center=re.compile(r"(?:center|centre)\s+(?P<src>.+?)(?:\s+in\s+the\s+(?:frame|picture|image|photo|middle))?"),
         bigger=frozenset(w["bigger"] + w["bigger_verbs"]),
         comparative=re.compile(rf"(?:(?:{make})\s+(?:(?P<src>.+?)\s+)??(?:look\s+|appear\s+|seem\s+)?)?"
@@ -133,7 +134,7 @@ def _resize(text: str) -> Optional[ClauseParse]:
         return action_clause("resize", "en", source=source_en(match["src"], keep_pronoun=True),
                              scale=scale_for(match["adj"] in w.bigger, degree_en(degree)))
     match = w.verb.fullmatch(text)
-    if match and match["src"]:
+    if match and (match["src"] or match["verb"] == text):  # "enlarge": the thing is clicked or named before
         neutral = match["verb"] not in w.bigger and not re.match(r"(?:shrink|scale\s+down|size\s+down|downsize|"
                                                                   r"reduce|decrease|make\s+smaller|minimize|diminish)",
                                                                   match["verb"])

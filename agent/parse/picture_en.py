@@ -67,7 +67,7 @@ def _words() -> _Words:
         look_suffix=re.compile(rf".+\s(?:{suffixes})"),
         look_like=re.compile(rf"(?:(?:make|have|let|get|render)\s+(?P<src>.+?)\s+)?(?P<link>{alternation(w['look_links'])})"
                              r"\s+(?P<look>.+)"),
-        turn=re.compile(rf"(?:make|turn|convert|change|transform|render|restyle|redo|recreate|reimagine|repaint|"
+        turn=re.compile(rf"(?:make|turn|convert|change|transform|render|restyle|redo|recreate|reimagine|re-imagine|repaint|"
                         rf"redraw|paint|set|switch|style|stylize|stylise)\s+(?P<src>{whole})"
                         r"(?:\s+(?P<link>into|to|in\s+to|as|in|like))?\s+(?P<look>.+)"),
         give=re.compile(rf"give\s+(?P<src>.+?)\s+(?:a|an|some)\s+(?P<look>.+?\s(?:{suffixes}|feel|makeover|"
