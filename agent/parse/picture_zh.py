@@ -125,8 +125,8 @@ def _restyle(text: str) -> Optional[ClauseParse]:
             return action_clause("restyle", "zh", target=_look(match["look"]), strength=_strength(text))
     for match in w.turn_into.finditer(text):
         pre, look = text[:match.start()], _look(text[match.end():])
-        if not look:
-            continue
+        if not look or re.match(r"[掉走除开了]", text[match.end():]):
+            continue  # "换掉背景": a replace of the background
         named = w.strong.sub("", w.light.sub("", pre))
         source = source_zh(named)
         if source.text is not None or (not named.strip("把将让给使令帮对") and not is_look(look)):

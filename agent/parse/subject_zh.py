@@ -38,7 +38,7 @@ def _words() -> _Words:
         markers=re.compile(rf"^(?:{alternation(w['markers'])})+"),
         small=re.compile(small),
         large=re.compile(large),
-        degree_only=re.compile(rf"(?:再|更|还|稍微|{large}|{small})*(?:一下|吧|了|啦|哦|呀|的)*"),
+        degree_only=re.compile(rf"(?:再|更|还|稍微|{large}|{small})*(?:一下|吧|了|啦|哦|呀)*"),
     )
 
 
