@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from tools.errors import BadInputError, EditError, NotFoundError
 
-STATUS = {"bad_input": 400, "bad_json": 400, "unknown_session": 404, "too_large": 413, "not_an_image": 415,
+STATUS = {"bad_input": 400, "bad_json": 400, "unknown_session": 404, "unknown_version": 404, "too_large": 413,
+          "not_an_image": 415,
           "schema": 422, "busy": 429, "unauthorized": 401, "model_unavailable": 503, "storage": 503,
           "internal": 500, "error": 500}
 OK_KINDS = (None, "not_found", "nothing_to_do")  # a turn's normal answers: 200 with the reply
@@ -11,6 +12,10 @@ OK_KINDS = (None, "not_found", "nothing_to_do")  # a turn's normal answers: 200 
 
 class UnknownSessionError(NotFoundError):
     kind = "unknown_session"
+
+
+class UnknownVersionError(NotFoundError):
+    kind = "unknown_version"
 
 
 class TooLargeError(BadInputError):

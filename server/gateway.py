@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException
 
 from agent.session.store import SessionStore
 from server.config import ServeConfig
-from server.errors import status_of, too_large
+from server.errors import UnknownVersionError, status_of, too_large
 from server.events import event_stream
 from server.remote import RemoteModels
 from server.service import GenerationSettings, SessionService
@@ -206,7 +206,7 @@ class Gateway:
         session = self.service.session(session_id)
         versions = session.versions
         if not 0 <= number < len(versions):
-            raise EditError(f"There is no version {number}; this session has 0 to {len(versions) - 1}.",
+            raise UnknownVersionError(f"There is no version {number}; this session has 0 to {len(versions) - 1}.",
                             zh=f"没有第 {number} 版；这个会话有第 0 到第 {len(versions) - 1} 版。")
         return png(image_to_png_bytes(versions[number].image, session.alpha))
 
