@@ -150,9 +150,10 @@ class Gateway:
     @api.post("/v1/sessions", status_code=201)
     async def create(self, image: Annotated[UploadFile, File()], steps: Annotated[int | None, Form()] = None,
                      guidance: Annotated[float, Form()] = 7.5, seed: Annotated[int, Form()] = 0,
-                     language: Annotated[str, Form()] = "zh"):
+                     language: Annotated[str, Form()] = "zh", interactive: Annotated[bool, Form()] = True):
         data = await image.read(self.max_upload_bytes + 1)
-        settings = GenerationSettings(steps=steps, guidance=guidance, seed=seed, language=language)
+        settings = GenerationSettings(steps=steps, guidance=guidance, seed=seed, language=language,
+                                      interactive=interactive)
         session = await self._run(self.service.create, data, settings=settings)
         return JSONResponse({"id": session.id, "version": session.pointer, "versions": len(session.versions),
                              "size": list(session.image.size), "language": session.language}, status_code=201)

@@ -36,6 +36,7 @@ class GenerationSettings:
     guidance: float = 7.5
     seed: int = 0
     language: str = "zh"
+    interactive: bool = True  # False: take the best candidate instead of asking (scripts)
 
 
 @dataclass
@@ -73,7 +74,8 @@ class SessionService:
             if "megapixel" in error.message:
                 raise too_large(self.max_upload_bytes) from error
             raise NotAnImageError(error.message, zh=error.message_zh) from error
-        session = Session(loaded, editor, store=self.store, language=settings.language)
+        session = Session(loaded, editor, store=self.store, language=settings.language,
+                          interactive=settings.interactive)
         session.save()
         self._write_settings(session.id, settings)
         self._keep(session)
@@ -89,7 +91,8 @@ class SessionService:
                 return self._open[session_id]
         if session_id not in self.store.sessions():
             raise unknown_session(session_id)
-        session = Session.restore(self.store, session_id, self._editor(self._read_settings(session_id)))
+        settings = self._read_settings(session_id)
+        session = Session.restore(self.store, session_id, self._editor(settings), interactive=settings.interactive)
         return self._keep(session)
 
     def delete(self, session_id: str) -> None:
@@ -159,6 +162,7 @@ class SessionService:
     def _read_settings(self, session_id: str) -> GenerationSettings:
         try:
             data = json.loads((self.store.root / SETTINGS_FOLDER / f"{session_id}.json").read_text(encoding="utf-8"))
-            return GenerationSettings(**{k: data[k] for k in ("steps", "guidance", "seed", "language") if k in data})
+            return GenerationSettings(**{k: data[k] for k in ("steps", "guidance", "seed", "language", "interactive")
+                                  if k in data})
         except (OSError, ValueError, TypeError):
             return GenerationSettings()

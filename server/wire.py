@@ -73,7 +73,8 @@ def reply_body(reply: Reply, session: Session) -> tuple[int, dict]:
 def session_body(session: Session) -> dict:
     """GET /v1/sessions/{id}: the versions, the pointer and the conversation."""
     versions = [{"number": v.number, "kind": v.kind, "instruction": v.instruction, "seed": v.seed,
-                 "size": list(v.image.size), "created": v.created} for v in session.versions]
+                 "size": list(v.image.size), "created": v.created, "model_ids": v.model_ids,
+                 "timings": {k: round(t, 4) for k, t in v.timings.items()}} for v in session.versions]
     log = [{"kind": e.kind, "said": e.said, "reply": e.reply, "version": e.version} for e in session.log]
     return {"id": session.id, "version": session.pointer, "language": session.language, "versions": versions,
             "log": log, "waiting": session.pending is not None}

@@ -239,3 +239,26 @@ def test_the_api_key_is_required_when_the_server_has_one():
         assert client.get("/v1/health", headers={"authorization": "Bearer wrong"}).json()["error"] == "unauthorized"
     finally:
         gateway._STATE.pop("gateway", None)
+
+
+def test_serving_beyond_localhost_without_an_api_key_is_refused_before_ray_starts(monkeypatch, capsys):
+    from ui.cli import main
+
+    monkeypatch.delenv("EDIT_EVERYTHING_API_KEY", raising=False)
+    assert main(["serve", "--preset", "tiny", "--host", "0.0.0.0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "EDIT_EVERYTHING_API_KEY" in error and len(error.splitlines()) == 1
+
+
+def test_the_cli_runs_a_script_on_the_server_with_the_embedded_result(server, photo_file, tmp_path, capsys):
+    from ui.cli import main
+
+    client, _ = server
+    served, embedded = tmp_path / "served.png", tmp_path / "embedded.png"
+    turns = [str(photo_file), "把猫换成狗", "把狗变成红色", "--preset", "tiny", "--steps", "1", "--seed", "3"]
+    assert main(["run", *turns, "-o", str(served), "--server", str(client.base_url)]) == 0
+    assert main(["run", *turns, "-o", str(embedded)]) == 0
+    assert np.array_equal(np.asarray(Image.open(served).convert("RGB")),
+                          np.asarray(Image.open(embedded).convert("RGB")))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == lines[3] and lines[1] == lines[4]  # the same replies, turn by turn
