@@ -42,6 +42,12 @@ JSON_LIMIT = 64 * 1024
 _STATE: dict = {}  # this replica's gateway (one per process): the middleware and handlers read it
 
 
+def register(gateway) -> None:
+    """Make `gateway` the one the middleware reads. Called from `Gateway.__init__`, which Serve ships
+    by value (a copy of this module's globals): only a module function reaches the real `_STATE`."""
+    _STATE["gateway"] = gateway
+
+
 def language_of(request: Request) -> str:
     """The session's language when the path names a known one, else Accept-Language (default zh)."""
     gateway = _STATE.get("gateway")
@@ -128,7 +134,7 @@ class Gateway:
         self.models = RemoteModels.connect(load_models(preset), handles)
         self.service = SessionService(self.models, SessionStore(data_dir), max_upload_bytes=max_upload_bytes)
         self.pool = ThreadPoolExecutor(max_workers=turn_threads, thread_name_prefix="turn")
-        _STATE["gateway"] = self
+        register(self)
 
     async def _run(self, function, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.pool, partial(function, *args, **kwargs))
