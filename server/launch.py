@@ -57,6 +57,8 @@ def serve_until_stopped(*, preset: str, host: str, port: int, config: ServeConfi
     stop = stop or threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = start_ray(config)
+    for sig in previous:  # ray.init puts in its own SIGTERM handler, which aborts without stopping Ray
+        signal.signal(sig, lambda *_: stop.set())
     try:
         serve.start(http_options={"host": host, "port": port})
         serve.run(build_app(preset=preset, config=config, data_dir=data_dir, api_key=api_key), name=APP_NAME,

@@ -263,3 +263,38 @@ def test_the_cli_runs_a_script_on_the_server_with_the_embedded_result(server, ph
                           np.asarray(Image.open(embedded).convert("RGB")))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == lines[3] and lines[1] == lines[4]  # the same replies, turn by turn
+
+
+def test_the_buttons_the_mask_preview_the_export_and_delete(server, small_photo):
+    import zipfile
+
+    client, _ = server
+    session_id = upload(client, small_photo, steps=1, seed=9)
+    base = f"/v1/sessions/{session_id}"
+    assert client.post(f"{base}/messages", json={"text": "把猫换成狗"}).json()["version"] == 1
+    assert client.post(f"{base}/undo").json()["version"] == 0
+    assert client.post(f"{base}/redo").json()["version"] == 1
+    assert client.post(f"{base}/goto", json={"version": 0}).json()["kind"] == "history"
+    preview = client.post(f"{base}/select", json={"point": [80, 50]})
+    assert preview.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(preview.content)).size == small_photo.size
+    export = client.get(f"{base}/export")
+    assert any(name.endswith(".png") for name in zipfile.ZipFile(io.BytesIO(export.content)).namelist())
+    assert client.delete(base).status_code == 204
+    assert client.get(base).status_code == 404
+
+
+def test_a_second_message_while_one_runs_is_answered_busy(server, small_photo):
+    client, _ = server
+    session_id = upload(client, small_photo, steps=12, seed=1)
+    answer = {}
+    worker = threading.Thread(target=lambda: answer.update(r=client.post(
+        f"/v1/sessions/{session_id}/messages", json={"text": "把猫换成狗"})))
+    worker.start()
+    deadline = time.time() + 60
+    while time.time() < deadline and not running_diffusion(client, session_id):
+        time.sleep(0.05)
+    second = client.post(f"/v1/sessions/{session_id}/messages", json={"text": "把猫换成狗"})
+    worker.join()
+    assert second.status_code == 429 and second.json()["error"] == "busy"
+    assert answer["r"].status_code == 200
