@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -e ".[test,serve]"
 	$(PY) -m pip install --no-deps cn-clip==1.6.0
 	touch $(STAMP)
 

@@ -33,6 +33,7 @@ from ui.cli_options import (  # noqa: F401
     argv_language,
     text,
 )
+from ui.cli_serve import add_serve_command, run_serve
 from ui.cli_session import add_session_commands, run_session_command
 
 LOG_FILE = Path(os.environ.get("EDIT_EVERYTHING_LOG") or Path(tempfile.gettempdir()) / "edit-everything.log")
@@ -55,6 +56,7 @@ def build_parser() -> Parser:
     add_generation_options(edit)
     add_session_commands(commands)
     add_download_command(commands)
+    add_serve_command(commands)
     return parser
 
 
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_edit(args)
         if args.command == "download":
             return run_download(preset=args.preset, language=language)
+        if args.command == "serve":
+            return run_serve(args)
         return run_session_command(args)
     except NotFoundError as error:
         print(text("not_found", language, message=error.message_for(language)), file=sys.stderr)

@@ -35,6 +35,7 @@ from ui.cli_options import (
     text,
     write_outputs,
 )
+from ui.cli_remote import open_remote_session, server_of
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
                     ".mpo")
@@ -57,6 +58,8 @@ def add_session_commands(commands) -> None:
     for parser in (chat, run):
         parser.add_argument("--data-dir", type=Path, help="save the session here after every turn")
         parser.add_argument("--session", help="continue a session saved in --data-dir (its id)")
+        parser.add_argument("--server", help="run the session on an `edit-everything serve` at this URL. "
+                                             "Env: EDIT_EVERYTHING_SERVER")
         add_generation_options(parser)
 
 
@@ -95,6 +98,8 @@ def open_session(args, *, interactive: bool):
 
     language = getattr(args, "ui_language", "en")
     check_options(args)
+    if server_of(args):
+        return open_remote_session(args, server_of(args), interactive=interactive)
     if args.session and not args.data_dir:
         raise BadInputError("--session needs --data-dir (where the session was saved).",
                             zh="--session 需要同时给出 --data-dir（会话保存的位置）。")
