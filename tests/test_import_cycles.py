@@ -1,4 +1,4 @@
-"""No import cycle in the product code (tools/, agent/, ui/): every `import` and `from … import` of every
+"""No import cycle in the product code (tools/, agent/, ui/, server/): every `import` and `from … import` of every
 module counts, those inside functions and under `if TYPE_CHECKING:` too. A package's own submodules
 importing each other through the package's __init__ are counted only when named explicitly."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("tools", "agent", "ui")
+PACKAGES = ("tools", "agent", "ui", "server")
 
 
 def modules() -> dict[str, Path]:
