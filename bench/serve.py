@@ -24,7 +24,7 @@ TURNS = ("把猫换成狗", "把狗变成红色", "把背景变成蓝色", "把�
 
 def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--quick", action="store_true", help="tiny models, a small picture, 1 and 4 users")
+    parser.add_argument("--quick", action="store_true", help="tiny models, a small picture, 1 and 2 users")
     parser.add_argument("--preset", default="tiny", help="the models (tiny: random weights, offline)")
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--turns", type=int, default=3, help=f"turns per session (at most {len(TURNS)})")
@@ -33,7 +33,7 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.steps, args.turns, args.users, args.size = 2, 2, "1,4", 160
+        args.steps, args.turns, args.users, args.size = 1, 2, "1,2", 160
     args.users = [int(u) for u in args.users.split(",")]
     args.turns = max(1, min(args.turns, len(TURNS)))
     return args
