@@ -45,6 +45,7 @@ from agent.step import (
     select_region,
     summary,
 )
+from agent.transforms import GeneratedPicture, generate_picture
 from tools.errors import BadInputError, NotFoundError
 from tools.images import downscale_for_work
 from tools.inpaint import (
@@ -89,6 +90,15 @@ class Editor:
         """The preset's ranking thresholds."""
         preset = self.models.preset
         return RankSettings(not_found_below=preset.not_found_below, max_area_fraction=preset.max_area_fraction)
+
+    def generate(self, description: str, *, language: str, aspect: str | None = None,
+                 settings: EditSettings | None = None,
+                 on_progress: ProgressCallback | None = None) -> GeneratedPicture:
+        """A new picture (PIL RGB) of `description` at the model's native size: square (the preset's
+        work size, 512 for SD-1.5-class models), "landscape" 768×512 or "portrait" 512×768; Chinese
+        through the preset's Chinese model. An empty description is refused in one line."""
+        return generate_picture(self.models, description, language=language, aspect=aspect,
+                                settings=self.inpaint_settings(settings), on_progress=on_progress)
 
     # ------------------------------------------------------------------------------ finding
     def segments(self, image: Image.Image, *, settings: EditSettings | None = None,

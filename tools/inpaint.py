@@ -151,7 +151,7 @@ class Inpainter:
             (width, height), Image.NEAREST)
         negative = ", ".join(p for p in (negative_prompt, NEGATIVE.get(language, "")) if p)
         generated = self._run(prompt.strip(), negative, window_image, window_mask, width, height,
-                              settings, on_step)
+                              settings, on_step, strength=1.0)
         pasting = time.perf_counter()
         full = image.copy()
         full.paste(generated.resize((x1 - x0, y1 - y0), Image.LANCZOS), (x0, y0))
@@ -167,7 +167,54 @@ class Inpainter:
         return self.inpaint(image, mask, REMOVE_PROMPT[language], negative_prompt=object_name,
                             settings=settings, on_step=on_step, language=language)
 
-    def _run(self, prompt, negative, image, mask, width, height, settings, on_step) -> Image.Image:
+    def generate(self, prompt: str, *, width: int, height: int, settings: InpaintSettings = InpaintSettings(),
+                 on_step: DiffusionStepCallback | None = None, language: str = "en") -> Image.Image:
+        """A new picture (PIL RGB, `width`×`height`, multiples of 8) from `prompt`: the same inpainting
+        pipeline on a blank canvas with the whole frame masked at strength 1 (no second copy of SD)."""
+        if not prompt or not prompt.strip():
+            raise BadInputError("Say what the picture should show, e.g. 'a lighthouse on a cliff'.",
+                                zh="请说明要画什么，例如“海边的灯塔”。")
+        settings = settings.checked()
+        for name, value in (("width", width), ("height", height)):
+            if not isinstance(value, int) or value % 8 or not 8 <= value <= 2048:
+                raise BadInputError(f"The picture's {name} must be a multiple of 8 from 8 to 2048, got {value!r}.",
+                                    zh=f"图片的{'宽' if name == 'width' else '高'}必须是 8 到 2048 之间 8 的倍数，"
+                                       f"收到 {value!r}。")
+        canvas = Image.new("RGB", (width, height), (127, 127, 127))
+        full = Image.new("L", (width, height), 255)
+        negative = NEGATIVE.get(language, "")
+        return self._run(prompt.strip(), negative, canvas, full, width, height, settings, on_step, strength=1.0)
+
+    def restyle(self, image: Image.Image, prompt: str, *, strength: float = 0.55,
+                settings: InpaintSettings = InpaintSettings(), on_step: DiffusionStepCallback | None = None,
+                language: str = "en") -> InpaintResult:
+        """The whole of `image` (PIL RGB) repainted toward `prompt` at `strength` (0 < s ≤ 1: how much of
+        the picture is noised away), image to image at the working size (short side `work_size`, aspect
+        kept), resized back to the input's size. `changed` is every pixel."""
+        if not prompt or not prompt.strip():
+            raise BadInputError("Say what the picture should look like, e.g. 'an oil painting'.",
+                                zh="请说明要改成什么样子，例如“油画风格”。")
+        if not isinstance(strength, (int, float)) or not math.isfinite(strength) or not 0.05 <= strength <= 1:
+            raise BadInputError(f"The restyle strength must be a number from 0.05 to 1, got {strength!r}.",
+                                zh=f"重绘强度必须是 0.05 到 1 之间的数，收到 {strength!r}。")
+        settings = settings.checked()
+        start = time.perf_counter()
+        width, height = work_dimensions(image.width, image.height, settings)
+        work = image.resize((width, height), Image.LANCZOS)
+        full = Image.new("L", (width, height), 255)
+        # diffusers runs int(steps × strength) steps: at least one
+        steps = max(settings.steps, math.ceil(1 / strength))
+        settings = InpaintSettings(**{**settings.__dict__, "steps": steps})
+        negative = NEGATIVE.get(language, "")
+        generated = self._run(prompt.strip(), negative, work, full, width, height, settings, on_step,
+                              strength=float(strength))
+        result = generated.resize(image.size, Image.LANCZOS)
+        changed = np.ones((image.height, image.width), dtype=bool)
+        return InpaintResult(result, changed, (0, 0, image.width, image.height), (width, height), settings.seed,
+                             time.perf_counter() - start)
+
+    def _run(self, prompt, negative, image, mask, width, height, settings, on_step, *,
+             strength: float) -> Image.Image:
         import torch
 
         generator = torch.Generator(device="cpu").manual_seed(settings.seed)
@@ -184,12 +231,12 @@ class Inpainter:
                 self.pipe.scheduler = scheduler_for(self._default_scheduler, settings.scheduler)
                 # the real number of denoising steps: PNDM, for one, runs one more than asked
                 self.pipe.scheduler.set_timesteps(settings.steps)
-                total = max(1, len(self.pipe.scheduler.timesteps))
+                total = denoising_steps(self.pipe.scheduler, settings.steps, strength)
                 if on_step is not None:
                     on_step(0, total)
                 out = self.pipe(prompt=prompt, negative_prompt=negative or None, image=image, mask_image=mask,
                                 width=width, height=height, num_inference_steps=settings.steps,
-                                guidance_scale=settings.guidance, generator=generator, strength=1.0,
+                                guidance_scale=settings.guidance, generator=generator, strength=strength,
                                 callback_on_step_end=step_end)
         except RuntimeError as exc:
             if "out of memory" not in str(exc).lower():
@@ -197,6 +244,13 @@ class Inpainter:
             raise EditError("The device ran out of memory; try fewer steps or a smaller image.",
                             zh="内存不足；请减少步数或使用更小的图片。") from exc
         return out.images[0].convert("RGB")
+
+
+def denoising_steps(scheduler, steps: int, strength: float) -> int:
+    """How many denoising steps diffusers runs for `steps` at `strength` (its `get_timesteps` rule)."""
+    order = getattr(scheduler, "order", 1)
+    skipped = steps - min(int(steps * strength), steps)
+    return max(1, len(scheduler.timesteps) - skipped * order)
 
 
 def scheduler_for(default, name: str):
