@@ -29,7 +29,8 @@ Parse = Callable[[str], Sequence[EditCommand]]
 
 def not_a_picture(text: str) -> BadInputError:
     """The refusal for words that ask for no new picture when there is none yet."""
-    shown = " ".join(text.split())[:40]
+    shown = " ".join(text.split())
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
     if not shown:
         return BadInputError("Say what to draw, e.g. 'draw a sunset over the sea', or upload a photo.",
                              zh="请说要画什么，比如“画一张海边日落的图片”，或者上传一张照片。")
