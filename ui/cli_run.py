@@ -116,7 +116,7 @@ def run(args) -> int:
     if prompt is not None and not args.turns:
         raise BadInputError("--point/--box belong to the first instruction: give one after the picture.",
                             zh="--point/--box 是给第一句指令用的：请在图片之后给一句指令。")
-    session = open_session(args, interactive=False, on_progress=progress_printer())
+    session = open_session(args, interactive=False, on_progress=progress_printer(), region=prompt)
     code, reply, said = EXIT_OK, session.opening, [args.new] if session.opening is not None else []
     if reply is not None:
         print_turn(args, session, reply, args.new, 1)

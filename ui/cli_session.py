@@ -77,10 +77,11 @@ def check_start(args) -> None:
         drawing_command(clean_text(new), parse=parse_instruction)  # "" or not a picture: refused now
 
 
-def open_session(args, *, interactive: bool, on_progress=None):
+def open_session(args, *, interactive: bool, on_progress=None, region=None):
     """The session for `args`: a new one over `args.image` or drawn from `args.new`, or `--session`
     restored from `--data-dir` (when `args.image` is given too, it must be that session's original
-    picture). A session drawn from words has its first reply in `session.opening`."""
+    picture). A session drawn from words has its first reply in `session.opening`. `region` (a
+    RegionPrompt for the first turn) is checked against the photo before any model loads."""
     from agent.editor import Editor
     from agent.session.session import Session
     from agent.session.store import SessionStore
@@ -91,6 +92,8 @@ def open_session(args, *, interactive: bool, on_progress=None):
     check_options(args)
     check_start(args)
     loaded = None if args.image is None else load_image(args.image)
+    if region is not None and loaded is not None:
+        region.within(loaded.rgb.size)  # a point or box off the photo: refused now
     for note in (loaded.notes if loaded else ()):
         print(text("note", language, message=note.zh if language == "zh" else note.en), file=sys.stderr)
     editor = Editor(load_models(args.preset, device=args.device, overrides=dict(args.model)), settings_from(args))
