@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import BadInputError
 from tools.unicode import clean_text
 from ui.cli_options import (
     EXIT_BAD_INPUT,
@@ -33,7 +32,7 @@ from ui.cli_options import (
     text,
     write_outputs,
 )
-from ui.cli_session import add_start_options, open_session, progress_printer
+from ui.cli_session import add_start_options, open_session, progress_printer, refused
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif",
                     ".mpo")
@@ -66,18 +65,14 @@ def image_and_turns(words: list[str], *, session: str | None, new: str | None = 
     picture file; with --new there is no photo (one given is refused) and the turns may be none."""
     if new is not None:
         if words and looks_like_picture(words[0]):
-            raise BadInputError(f"Give a photo ({words[0]}) or --new words, not both.",
-                                zh=f"请给一张照片（{words[0]}）或者 --new 的文字，不要同时给。")
+            raise refused("new_and_image", image=words[0])
         return None, list(words)
     if words and (session is None or looks_like_picture(words[0])):
         image, turns = Path(words[0]), words[1:]
     else:
         image, turns = None, list(words)
     if not turns:
-        raise BadInputError("Give the photo, then at least one turn: run photo.jpg \"把猫换成狗\" -o out.png "
-                            "(or --new \"画一张…\", or --session ID --data-dir DIR, then the turns).",
-                            zh="请先给照片，再给至少一轮指令：run photo.jpg \"把猫换成狗\" -o out.png"
-                               "（或者 --new \"画一张…\"，或者 --session ID --data-dir 目录，再给指令）。")
+        raise refused("no_turns")
     return image, turns
 
 
@@ -114,8 +109,7 @@ def run(args) -> int:
     check_outputs((args.output, "image"), (args.save_mask, "mask"))
     prompt = region_prompt(args)  # a backwards box is refused now, before any model loads
     if prompt is not None and not args.turns:
-        raise BadInputError("--point/--box belong to the first instruction: give one after the picture.",
-                            zh="--point/--box 是给第一句指令用的：请在图片之后给一句指令。")
+        raise refused("region_needs_turn")
     session = open_session(args, interactive=False, on_progress=progress_printer(), region=prompt)
     code, reply, said = EXIT_OK, session.opening, [args.new] if session.opening is not None else []
     if reply is not None:

@@ -52,24 +52,24 @@ def run_session_command(args) -> int:
     raise BadInputError(f"Unknown command '{args.command}'.", zh=f"未知的命令“{args.command}”。")
 
 
+def refused(key: str, **fields) -> BadInputError:
+    """A BadInputError with the command line's text `key` (prompts/cli.yaml) in both languages."""
+    return BadInputError(text(key, "en", **fields), zh=text(key, "zh", **fields))
+
+
 def check_start(args) -> None:
     """One way to start, refused in one line before any model loads: a photo, --new words (that ask
     for a picture), or --session with --data-dir."""
     new = getattr(args, "new", None)
     if new is not None and args.image is not None:
-        raise BadInputError(f"Give a photo ({args.image}) or --new words, not both.",
-                            zh=f"请给一张照片（{args.image}）或者 --new 的文字，不要同时给。")
+        raise refused("new_and_image", image=args.image)
     if new is not None and args.session:
-        raise BadInputError("--new starts a new session; it cannot go with --session.",
-                            zh="--new 会开始一个新会话，不能和 --session 一起用。")
+        raise refused("new_and_session")
     if args.session and not args.data_dir:
         raise BadInputError("--session needs --data-dir (where the session was saved).",
                             zh="--session 需要同时给出 --data-dir（会话保存的位置）。")
     if args.image is None and not args.session and new is None:
-        raise BadInputError("Give the photo to edit, --new \"画一张…\" to start from words, or --session ID "
-                            "--data-dir DIR to continue a saved session.",
-                            zh="请给出要编辑的照片，或者用 --new \"画一张…\" 从文字开始，或者用 --session ID "
-                               "--data-dir 目录 继续保存的会话。")
+        raise refused("no_start")
     if new is not None:
         from agent import parse_instruction
         from agent.session.start import drawing_command

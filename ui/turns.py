@@ -98,7 +98,7 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
             reply = call(on_progress)
     except EditError as error:  # nothing was made: say why in one line
         status.update(label=t("failed", language), state="error", expanded=False)
-        state.notice = error.message_for(detect_language(said))
+        state.notice = error.message_for(detect_language(said) if said.strip() else language)
         st.rerun()
     except Exception:  # the session answers every failure itself; this is a bug in the page
         logger.exception("turn failed")
