@@ -32,21 +32,24 @@ from agent.inputs import (
     check_edit_inputs,
     check_find_inputs,
     check_region_inputs,
+    check_text,
+    not_found,
 )
+from agent.moves import check_placement, placement_step
 from agent.parse import EditCommand
 from agent.session.reply import say
 from agent.session.version import Step
 from agent.step import (
     CANDIDATES_KEPT,
     Ask,
+    Found,
     StepResult,
     at_size,
     refusal,
     select_region,
     summary,
 )
-from agent.transforms import GeneratedPicture, generate_picture
-from tools.errors import BadInputError, NotFoundError
+from agent.transforms import GeneratedPicture, adjust_step, generate_picture, generate_step, restyle_step
 from tools.images import downscale_for_work
 from tools.inpaint import (
     DiffusionStepCallback,
@@ -238,49 +241,92 @@ class Editor:
     # ----------------------------------------------------------------- one command of a session
     def run(self, command: EditCommand, image: Image.Image, *, region: RegionPrompt | None = None,
             interactive: bool, on_progress: ProgressCallback | None = None) -> StepResult | Ask:
-        """Carry out one edit `command` on `image` (PIL RGB): find its region — `command.source` ranked
-        by its words, or the click, box or picked mask `region` — then repaint, remove or add there
-        with the editor's settings. An `Ask` when the user must pick (close, weak, out of range, not
-        found) and `interactive`; otherwise the best match is taken with a note, or the refusal raised."""
-        language, timings, note = command.language, {}, ""
+        """Carry out one edit `command` on `image` (PIL RGB). Whole-picture commands (restyle, generate,
+        an adjust with no source) need no region; the others find theirs — `command.source` ranked by
+        its words, or the click, box or picked mask `region` — then repaint, remove, add, adjust, move
+        or resize there with the editor's settings. An `Ask` when the user must pick (close, weak, out
+        of range, not found) and `interactive`; otherwise the best match is taken with a note, or the
+        refusal raised. Refusals (no target, no destination, a bad scale) come before any model work."""
         notify = on_progress or _ignore
         if command.action in ("replace", "add") and not (command.target or "").strip():
             raise refusal("needs_target")
-        chosen, candidates, how = None, (), "text"
+        check_placement(command)
+        whole = command.action in ("restyle", "generate") or (
+            command.action == "adjust" and not (command.source or "").strip() and region is None)
+        if whole:
+            return self._whole_picture(command, image, self.settings, notify)
+        found = self._region_for(command, image, region=region, interactive=interactive, notify=notify)
+        if isinstance(found, Ask):
+            return found
+        return self._at_region(command, image, found, self.settings, notify)
+
+    def rerun(self, step: Step, image: Image.Image, *, seed: int,
+              on_progress: ProgressCallback | None = None) -> StepResult:
+        """`step` again on `image` (PIL RGB) at the region it chose, with `seed`: the regenerate button.
+        An adjust has no seed: it is done again the same way."""
+        command, notify = step.command, on_progress or _ignore
+        settings = replace(self.settings, seed=seed)
+        if command.action in ("restyle", "generate") or (command.action == "adjust" and step.prompt == "text"
+                                                          and not command.source):
+            outcome = self._whole_picture(command, image, settings, notify)
+        else:
+            found = Found(step.region, step.prompt, step.chosen, step.candidates)
+            outcome = self._at_region(command, image, found, settings, notify)
+        return replace(outcome, step=replace(step, changed=outcome.step.changed, seed=outcome.step.seed,
+                                             model_ids=outcome.step.model_ids, timings=outcome.step.timings))
+
+    def _whole_picture(self, command: EditCommand, image: Image.Image, settings: EditSettings,
+                       notify: ProgressCallback) -> StepResult:
+        """A restyle, generate or whole-picture adjust of `image`."""
+        if command.action == "adjust":
+            return adjust_step(command, image, None, notify=notify)
+        run = restyle_step if command.action == "restyle" else generate_step
+        return run(self.models, command, image, settings=self.inpaint_settings(settings), notify=notify)
+
+    def _at_region(self, command: EditCommand, image: Image.Image, found: Found, settings: EditSettings,
+                   notify: ProgressCallback) -> StepResult:
+        """`command` carried out at `found`'s region of `image`."""
+        if command.action == "adjust":
+            return adjust_step(command, image, found, notify=notify)
+        if command.action in ("move", "resize"):
+            outcome = placement_step(self.models, command, image, found, settings=settings,
+                                     inpaint_settings=self.inpaint_settings(settings), notify=notify)
+            self.carry_segments(image, outcome.image, changed=outcome.step.changed,
+                                edited=outcome.step.changed & ~found.mask, settings=settings)
+            return outcome
+        timings = dict(found.timings)
+        result = self.apply(image, found.mask, action=command.action,
+                            source=command.source or say("point_region", command.language), target=command.target,
+                            language=command.language, settings=settings, on_progress=notify, timings=timings)
+        step = found.step(command, result.mask, seed=result.seed, model_ids=result.model_ids, timings=timings)
+        return StepResult(step=step, image=result.image, note=found.note)
+
+    def _region_for(self, command: EditCommand, image: Image.Image, *, region: RegionPrompt | None,
+                    interactive: bool, notify: ProgressCallback) -> Found | Ask:
+        """Where `command` acts: the click, box or picked mask `region`, else `command.source` found by
+        its words (an `Ask` when the user must pick and `interactive`)."""
+        timings: dict[str, float] = {}
         if region is not None:
             mask, how = self._prompted_mask(image, region), ("pick" if region.kind == "mask" else region.kind)
+            found = Found(mask, how)
         else:
             if not (command.source or "").strip():
                 raise refusal("needs_source")
-            found = self._find_region(image, command, timings=timings, notify=notify)
-            if isinstance(found, Ask):
+            ranked = self._find_region(image, command, timings=timings, notify=notify)
+            note = ""
+            if isinstance(ranked, Ask):
                 if interactive:
-                    return found
-                found = self._without_asking(found, command)
-                note = say("took_best", language, source=command.source)  # nobody to ask: the best
-            best, candidates = found
-            mask, chosen = best.mask, summary(best)
-        mask = np.asarray(mask, dtype=bool)
+                    return ranked
+                ranked = self._without_asking(ranked, command)
+                note = say("took_best", command.language, source=command.source)  # nobody to ask: the best
+            best, candidates = ranked
+            found = Found(best.mask, "text", summary(best), candidates, note)
+        mask = np.asarray(found.mask, dtype=bool)
         if mask.shape != (image.height, image.width):
             mask = resize_mask(mask, image.size)
         if not mask.any():
             raise refusal("needs_source")
-        result = self.apply(image, mask, action=command.action,
-                            source=command.source or say("point_region", language), target=command.target,
-                            language=language, settings=self.settings, on_progress=notify, timings=timings)
-        step = Step(command, mask, result.mask, how, chosen, candidates, result.seed, result.model_ids, timings)
-        return StepResult(step=step, image=result.image, note=note)
-
-    def rerun(self, step: Step, image: Image.Image, *, seed: int,
-              on_progress: ProgressCallback | None = None) -> StepResult:
-        """`step` again on `image` (PIL RGB) at the region it chose, with `seed`: the regenerate button."""
-        command, timings = step.command, {}
-        result = self.apply(image, step.region, action=command.action,
-                            source=command.source or say("point_region", command.language), target=command.target,
-                            language=command.language, settings=replace(self.settings, seed=seed),
-                            on_progress=on_progress, timings=timings)
-        return StepResult(step=replace(step, changed=result.mask, seed=seed, model_ids=result.model_ids,
-                                       timings=timings), image=result.image)
+        return replace(found, mask=mask, timings=timings)
 
     def _prompted_mask(self, image: Image.Image, region: RegionPrompt) -> np.ndarray:
         """The mask (bool HxW) the user gave (`region.kind` "mask") or SAM's for their click or box."""
@@ -344,20 +390,3 @@ def add_region(mask: np.ndarray) -> np.ndarray:
     rx, ry = max(4.0, (x1 - x0) / 6), max(4.0, (y1 - y0) / 6)
     ys, xs = np.ogrid[:mask.shape[0], :mask.shape[1]]
     return ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
-
-
-def check_text(text: str | None, name: str) -> str:
-    """`text` stripped, or BadInputError when it is missing, blank or too long."""
-    if text is None or not str(text).strip():
-        what = {"source": ("what to edit", "要编辑的对象"), "target": ("what to paint", "要画成什么")}[name]
-        raise BadInputError(f"The {name} is empty: say {what[0]}.", zh=f"{what[1]}不能为空。")
-    text = " ".join(str(text).split())
-    if len(text) > 200:
-        raise BadInputError(f"The {name} is too long ({len(text)} characters; at most 200).",
-                            zh=f"内容太长（{len(text)} 个字符，最多 200）。")
-    return text
-
-
-def not_found(source: str, language: str) -> NotFoundError:
-    return NotFoundError(f"Could not find '{source}' in the image. Try another word, or point at it.",
-                         zh=f"没有找到“{source}”。换个说法试试，或者在图上点一下它。", source=source)

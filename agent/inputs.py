@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from tools.errors import BadInputError
+from tools.errors import BadInputError, NotFoundError
 from tools.images import MIN_SIDE, to_rgb_and_alpha
 from tools.regions import RegionPrompt, checked_prompt
 
@@ -173,3 +173,20 @@ def session_image(image: Any, alpha: Image.Image | None) -> tuple[Image.Image, I
         raise BadInputError(f"alpha must be a mode 'L' image of size {image.size}, got {alpha!r}.",
                             zh=f"alpha 必须是 L 模式、大小为 {image.size} 的图片，收到 {alpha!r}。")
     return image, alpha
+
+
+def check_text(text: str | None, name: str) -> str:
+    """`text` stripped, or BadInputError when it is missing, blank or too long."""
+    if text is None or not str(text).strip():
+        what = {"source": ("what to edit", "要编辑的对象"), "target": ("what to paint", "要画成什么")}[name]
+        raise BadInputError(f"The {name} is empty: say {what[0]}.", zh=f"{what[1]}不能为空。")
+    text = " ".join(str(text).split())
+    if len(text) > 200:
+        raise BadInputError(f"The {name} is too long ({len(text)} characters; at most 200).",
+                            zh=f"内容太长（{len(text)} 个字符，最多 200）。")
+    return text
+
+
+def not_found(source: str, language: str) -> NotFoundError:
+    return NotFoundError(f"Could not find '{source}' in the image. Try another word, or point at it.",
+                         zh=f"没有找到“{source}”。换个说法试试，或者在图上点一下它。", source=source)

@@ -13,7 +13,7 @@ Nothing here calls the editor or touches a session's history.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -29,8 +29,9 @@ from tools.rank import Candidate
 from tools.segment import Segment
 
 CANDIDATES_KEPT = 10  # candidate summaries kept per step in the history
+# refusals that leave nothing undone: a script may go on
 NO_OPS = frozenset({"nothing_to_undo", "nothing_to_redo", "already_original", "nothing_to_pick",
-                    "nothing_to_regenerate"})  # refusals that leave nothing undone: a script may go on
+                    "nothing_to_regenerate", "adjust_no_seed", "already_there"})
 ASK_MESSAGES = {"close": "ask_close", "weak": "ask_weak", "out_of_range": "out_of_range", "not_found": "not_found"}
 
 
@@ -53,11 +54,33 @@ class Ask:
 @dataclass(frozen=True, eq=False)
 class StepResult:
     """One edit command carried out: `step` for the history, `image` the new picture (PIL RGB, same
-    size), `note` a sentence to add to the reply ("" for none; e.g. the best match was taken)."""
+    size), `note` a sentence to add to the reply ("" for none; e.g. the best match was taken), `aside`
+    words to add right after the description of what was done (a move stopped at the frame's edge)."""
 
     step: Step
     image: Image.Image
     note: str = ""
+    aside: str = ""  # said right after what was done, e.g. " (stopped at the edge of the picture)"
+
+
+@dataclass(frozen=True, eq=False)
+class Found:
+    """The region a command acts on: `mask` bool HxW at image size; `how` it was found ("text",
+    "point", "box", "pick"); `chosen`/`candidates` summaries for the history; `note` for the reply;
+    `timings` the seconds finding it took."""
+
+    mask: np.ndarray
+    how: str = "text"
+    chosen: dict | None = None
+    candidates: tuple[dict, ...] = ()
+    note: str = ""
+    timings: dict = field(default_factory=dict)  # seconds of finding it ("segment", "rank", "select")
+
+    def step(self, command: EditCommand, changed: np.ndarray, *, seed: int = 0, model_ids: dict | None = None,
+             timings: dict | None = None) -> Step:
+        """The history's Step of `command` done at this region, having changed `changed` (bool HxW)."""
+        return Step(command, self.mask, changed, self.how, self.chosen, self.candidates, seed,
+                    dict(model_ids or {}), {**self.timings, **(timings or {})})
 
 
 def select_region(sized: Sequence[Candidate], *, command: EditCommand, threshold: float,
@@ -98,7 +121,11 @@ def summary(candidate: Candidate) -> dict:
 
 
 def step_source(step: Step, language: str) -> str:
-    """What the reply calls the thing `step` edited: its source words, or "the region you pointed at"."""
+    """What the reply calls the thing `step` edited: its source words, "the region you pointed at", or
+    "" for the whole picture (restyle, generate, an adjust with no region)."""
+    if step.command.action in ("restyle", "generate") or (step.command.action == "adjust"
+                                                          and not step.command.source and step.prompt == "text"):
+        return ""
     if step.prompt in ("point", "box") or not step.command.source:
         return say("point_region" if step.prompt != "box" else "box_region", language)
     return step.command.source

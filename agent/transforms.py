@@ -10,15 +10,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageOps
 
 from agent.edit_types import Progress, ProgressCallback
 from agent.inputs import check_language
-from agent.step import refusal
+from agent.parse import EditCommand
+from agent.step import Found, StepResult, refusal
+from tools.adjust import adjust
 from tools.inpaint import InpaintSettings
 from tools.models import Models
 
 ASPECTS = ("square", "landscape", "portrait")
+RESTYLE_STRENGTH = 0.55  # how much of the picture a restyle repaints when the words do not say
 LONG_SIDE = 1.5  # landscape/portrait: the long side is 1.5 × the short side (768×512 at work size 512)
 
 
@@ -79,3 +83,57 @@ def generate_picture(models: Models, description: str, *, language: str, aspect:
     model_ids = {"inpainter": models.model_id(models.inpainter_component(language))}
     return GeneratedPicture(image=image, description=description, language=language, seed=settings.seed,
                             model_ids=model_ids, timings=timings)
+
+
+def closest_aspect(size: tuple[int, int]) -> str:
+    """The generate shape nearest a picture of `size` (width, height)."""
+    ratio = size[0] / size[1]
+    return "landscape" if ratio >= 1.25 else ("portrait" if ratio <= 0.8 else "square")
+
+
+def generate_step(models: Models, command: EditCommand, image: Image.Image, *, settings: InpaintSettings,
+                  notify: ProgressCallback) -> StepResult:
+    """`generate` inside an open session: a new picture of `command.target` (its `aspect`, else the shape
+    nearest the current picture's), fitted (scaled to cover, centred) to the current picture's size, so
+    every version of a session keeps one size (undo, the store and the transparency rely on it)."""
+    aspect = command.aspect or closest_aspect(image.size)
+    picture = generate_picture(models, command.target or "", language=command.language, aspect=aspect,
+                               settings=settings, on_progress=notify)
+    new = picture.image if picture.size == image.size else ImageOps.fit(picture.image, image.size, Image.LANCZOS)
+    whole = Found(np.ones((image.height, image.width), dtype=bool))
+    return StepResult(whole.step(command, whole.mask, seed=picture.seed, model_ids=picture.model_ids,
+                                 timings=picture.timings), new)
+
+
+def restyle_step(models: Models, command: EditCommand, image: Image.Image, *, settings: InpaintSettings,
+                 notify: ProgressCallback) -> StepResult:
+    """The whole picture repainted as `command.target` at `command.strength` (default 0.55)."""
+    if not (command.target or "").strip():
+        raise refusal("needs_style")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    inpainter = models.inpainter(command.language)
+    timings["load"] = time.perf_counter() - start
+    result = inpainter.restyle(image, command.target, strength=command.strength or RESTYLE_STRENGTH,
+                               settings=settings, language=command.language,
+                               on_step=lambda done, total: notify(Progress("inpaint", done, total)))
+    timings["inpaint"] = result.seconds
+    notify(Progress("done"))
+    model_ids = {"inpainter": models.model_id(models.inpainter_component(command.language))}
+    whole = Found(result.changed)
+    return StepResult(whole.step(command, result.changed, seed=settings.seed, model_ids=model_ids,
+                                 timings=timings), result.image)
+
+
+def adjust_step(command: EditCommand, image: Image.Image, found: Found | None, *,
+                notify: ProgressCallback) -> StepResult:
+    """`command.adjust` by `command.amount` on the whole picture (`found` None) or on `found`'s region,
+    feathered at its edge. No model, no seed."""
+    if command.adjust is None:
+        raise refusal("needs_adjustment")
+    result = adjust(image, kind=command.adjust, amount=command.amount,
+                    mask=None if found is None else found.mask)
+    notify(Progress("done"))
+    found = found or Found(np.ones((image.height, image.width), dtype=bool))
+    return StepResult(found.step(command, result.changed, model_ids={"adjust": "pil"},
+                                 timings={"adjust": result.seconds}), result.image, note=found.note)

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> dict:
 
     from bench import report
     from bench.baseline import SeedStyle
+    from bench.new_actions import adjustment_seconds, move_seconds
     from bench.ours import Ours, bench_preset
     from bench.probes import ForwardTimer, RealisticSegments, realistic_generation, watch_components, watch_pipe
     from bench.real_models import build_real, build_tiny
@@ -108,11 +109,15 @@ def run(args: argparse.Namespace) -> dict:
                 seconds, encodes = ours.same_version_segment_seconds(states["ours"]["previous"])
                 record["same_version"] = {"segment_seconds": seconds, "sam_encodes": encodes}
             one_turn("seed-style", baseline, states["seed-style"], i, turn)
+        log("ours: a move at this size ...")
+        record["move"] = move_seconds(ours, image, turns[1 % len(turns)].anchor)
         for name, state in states.items():
             record["modes"][name] = {"turns": state["turns"], "totals": report.session_totals(state["turns"]),
                                      "forward_by_model": state["forward"]}
 
     record["fast_removal"] = fast_removal(ours, record["modes"]["ours"]["turns"])
+    log("an adjustment of a 12-megapixel photo ...")
+    record["adjust"] = adjustment_seconds()
     record["segments_config"] = {"regions_requested": realistic.regions, "method": "SLIC superpixels as SAM decoder "
                                  "outputs (real encoder/decoder compute, real AMG post-processing)"}
     record["ratios"] = report.ratios(record)

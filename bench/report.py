@@ -6,6 +6,8 @@ import resource
 import time
 from pathlib import Path
 
+from bench import new_actions
+
 STAGES = ("segment", "rank", "inpaint", "paste", "other")
 TARGETS = {"speedup": (">=", 3.0), "overhead": ("<=", 1.10), "later_segment_speedup": (">=", 10.0),
            "same_version_segment_speedup": (">=", 10.0)}
@@ -119,6 +121,7 @@ def summary(record: dict) -> str:
         fast = record["fast_removal"]
         lines.append(f"fast removal (OpenCV Telea, ours' remove_method='opencv') on turn {fast['turn']}'s mask: "
                      f"{fast['seconds']:.3f} s vs SD {fast['sd_seconds']:.2f} s")
+    lines += new_actions.summary_lines(record)
     lines.append(f"speedup (seed-style / ours): {values['speedup']:.2f}; overhead (ours total / forward): "
                  f"{values['overhead']:.3f} (seed-style: {values['baseline_overhead']:.3f})")
     later = values.get("later_segment_speedup", float("nan"))

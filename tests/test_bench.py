@@ -45,3 +45,8 @@ def test_quick_bench_prints_ratios_and_writes_results(tmp_path, model_cache):
     assert all(t["sam_encodes"] == 1 for t in record["modes"]["seed-style"]["turns"])
     assert record["ratios"]["speedup"] == last["speedup"] or abs(record["ratios"]["speedup"] - last["speedup"]) < 1e-3
     assert record["peak_rss_mib"] > 0 and record["wall_seconds"] > 0
+    # beside the turns: an adjustment of a 12-megapixel photo and a move of one object
+    assert record["adjust"]["size"] == [4000, 3000] and record["adjust"]["whole_brighten_seconds"] > 0
+    assert record["move"]["total_seconds"] > 0 and record["move"]["fill_seconds"] > 0
+    assert any(line.startswith("adjust (PIL/NumPy, no model) on a 4000×3000 photo") for line in lines)
+    assert any(line.startswith("move one object") for line in lines)

@@ -44,3 +44,58 @@ def test_an_empty_description_is_refused_in_one_line_in_both_languages(editor, d
         editor.generate(description, language="zh")
     assert "\n" not in caught.value.message and caught.value.message_zh != caught.value.message
     assert "画" in caught.value.message_for("zh") and "draw" in caught.value.message_for("en")
+
+
+def scripted(script: dict):
+    """A parser that knows the new actions' sentences (the rules parser is another change) and reads
+    everything else (undo, regenerate) as usual."""
+    from agent import parse_instruction
+    from agent.parse import EditCommand
+
+    return lambda text: [EditCommand(**c) for c in script[text]] if text in script else parse_instruction(text)
+
+
+def same(a, b) -> bool:
+    return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_restyle_repaints_the_whole_picture_at_the_input_size(editor, cat_photo):
+    from agent.parse import EditCommand
+
+    outcome = editor.run(EditCommand(action="restyle", target="油画风格", language="zh"), cat_photo, interactive=False)
+    assert outcome.image.size == cat_photo.size and outcome.step.changed.all()
+    differs = (np.asarray(outcome.image) != np.asarray(cat_photo)).any(axis=2)
+    assert differs.mean() > 0.9
+
+
+def test_restyle_with_no_look_is_refused_in_one_line(editor, cat_photo):
+    from agent.parse import EditCommand
+
+    with pytest.raises(BadInputError) as caught:
+        editor.run(EditCommand(action="restyle", language="en"), cat_photo, interactive=False)
+    assert "look like" in caught.value.message and "样子" in caught.value.message_zh
+
+
+def test_generate_in_an_open_session_keeps_the_pictures_size(editor, small_photo):
+    from agent.parse import EditCommand
+
+    command = EditCommand(action="generate", target="a lighthouse", aspect="portrait", language="en")
+    outcome = editor.run(command, small_photo, interactive=False)
+    assert outcome.image.size == small_photo.size and outcome.step.changed.all()
+
+
+def test_restyle_and_generate_are_session_turns_that_undo_and_regenerate(editor, small_photo):
+    from agent.session.session import Session
+
+    session = Session(small_photo, editor, parse=scripted({
+        "变成油画风格": [{"action": "restyle", "target": "油画风格", "language": "zh"}],
+        "画一张海边日落的图片": [{"action": "generate", "target": "海边日落", "language": "zh"}]}))
+    restyled = session.send("变成油画风格")
+    assert restyled.kind == "edited" and "整张图" in restyled.text and restyled.version == 1
+    again = session.send("重新生成")
+    assert again.version == 2 and session.current.seed == 1 and not same(again.image, restyled.image)
+    drawn = session.send("画一张海边日落的图片")
+    assert drawn.version == 3 and "海边日落" in drawn.text and drawn.image.size == small_photo.size
+    assert session.undo().version == 2 and same(session.image, again.image)
+    assert session.undo().version == 1 and same(session.image, restyled.image)
+    assert session.undo().version == 0 and same(session.image, small_photo)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -137,11 +137,12 @@ class Inpainter:
 
     def inpaint(self, image: Image.Image, mask: np.ndarray, prompt: str, *, negative_prompt: str = "",
                 settings: InpaintSettings = InpaintSettings(), on_step: DiffusionStepCallback | None = None,
-                language: str = "en") -> InpaintResult:
-        """Repaint `mask` (bool HxW) of `image` (PIL RGB) from `prompt`."""
+                language: str = "en", strength: float = 1.0) -> InpaintResult:
+        """Repaint `mask` (bool HxW) of `image` (PIL RGB) from `prompt`; `strength` < 1 keeps some of
+        what is there (a light blend of a seam)."""
         if not prompt or not prompt.strip():
             raise BadInputError("Say what to paint there, e.g. 'a dog'.", zh="请说明要画成什么，例如“狗”。")
-        settings = settings.checked()
+        settings = at_strength(settings.checked(), check_strength(strength))
         start = time.perf_counter()
         allowed = prepare_mask(image, mask, settings)
         x0, y0, x1, y1 = crop_window(allowed, settings.context)
@@ -151,7 +152,7 @@ class Inpainter:
             (width, height), Image.NEAREST)
         negative = ", ".join(p for p in (negative_prompt, NEGATIVE.get(language, "")) if p)
         generated = self._run(prompt.strip(), negative, window_image, window_mask, width, height,
-                              settings, on_step, strength=1.0)
+                              settings, on_step, strength=strength)
         pasting = time.perf_counter()
         full = image.copy()
         full.paste(generated.resize((x1 - x0, y1 - y0), Image.LANCZOS), (x0, y0))
@@ -194,17 +195,11 @@ class Inpainter:
         if not prompt or not prompt.strip():
             raise BadInputError("Say what the picture should look like, e.g. 'an oil painting'.",
                                 zh="请说明要改成什么样子，例如“油画风格”。")
-        if not isinstance(strength, (int, float)) or not math.isfinite(strength) or not 0.05 <= strength <= 1:
-            raise BadInputError(f"The restyle strength must be a number from 0.05 to 1, got {strength!r}.",
-                                zh=f"重绘强度必须是 0.05 到 1 之间的数，收到 {strength!r}。")
-        settings = settings.checked()
+        settings = at_strength(settings.checked(), check_strength(strength))
         start = time.perf_counter()
         width, height = work_dimensions(image.width, image.height, settings)
         work = image.resize((width, height), Image.LANCZOS)
         full = Image.new("L", (width, height), 255)
-        # diffusers runs int(steps × strength) steps: at least one
-        steps = max(settings.steps, math.ceil(1 / strength))
-        settings = InpaintSettings(**{**settings.__dict__, "steps": steps})
         negative = NEGATIVE.get(language, "")
         generated = self._run(prompt.strip(), negative, work, full, width, height, settings, on_step,
                               strength=float(strength))
@@ -244,6 +239,24 @@ class Inpainter:
             raise EditError("The device ran out of memory; try fewer steps or a smaller image.",
                             zh="内存不足；请减少步数或使用更小的图片。") from exc
         return out.images[0].convert("RGB")
+
+
+def check_strength(strength: object) -> float:
+    """`strength` when it is a number from 0.05 to 1; else a one-line BadInputError."""
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not math.isfinite(strength) \
+            or not 0.05 <= strength <= 1:
+        raise BadInputError(f"The repaint strength must be a number from 0.05 to 1, got {strength!r}.",
+                            zh=f"重绘强度必须是 0.05 到 1 之间的数，收到 {strength!r}。")
+    return float(strength)
+
+
+def at_strength(settings: InpaintSettings, strength: float) -> InpaintSettings:
+    """`settings` with enough steps that diffusers runs at least one at `strength` (it runs
+    int(steps × strength))."""
+    steps = max(settings.steps, math.ceil(1 / strength - 1e-9))
+    while int(steps * strength) < 1:  # float rounding
+        steps += 1
+    return settings if steps == settings.steps else replace(settings, steps=steps)
 
 
 def denoising_steps(scheduler, steps: int, strength: float) -> int:

@@ -60,8 +60,9 @@ def run_commands(turn: Turn, history: History, commands: Sequence[EditCommand], 
             return ("not_found" if outcome.reason == "not_found" else "asked"), join(turn.language, *texts)
         step, image, note = outcome.step, outcome.image, outcome.note
         done.append((step, image))
-        texts.append(join(turn.language, note, say("edited", turn.language, what=describe(
-            command.action, step_source(step, turn.language), command.target, turn.language))))
+        what = describe(command.action, step_source(step, turn.language), command.target, turn.language,
+                        command=command)
+        texts.append(join(turn.language, note, say("edited", turn.language, what=what + outcome.aside)))
         kind = "edited"
     commit(turn, history, done, instruction)
     return kind, join(turn.language, *texts)
@@ -77,7 +78,7 @@ def commit(turn: Turn, history: History, done: list[tuple[Step, Image.Image]], i
 def failed_step(turn: Turn, failure: EditError, command: EditCommand, step: int, steps: int) -> list[str]:
     """What to say when step `step` of `steps` failed after earlier ones were done (they are kept)."""
     language = turn.language
-    what = describe(command.action, command.source or "", command.target, language)
+    what = describe(command.action, command.source or "", command.target, language, command=command)
     return [say("step_failed", language, step=step, steps=steps, what=what, reason=failure.message_for(language)),
             say("steps_kept", language)]
 
@@ -106,6 +107,8 @@ def regenerate(turn: Turn, history: History, *, editor: Editor) -> str:
     if not history.can_regenerate:
         raise refusal("nothing_to_regenerate")
     version = history.current
+    if all(step.command.action == "adjust" for step in version.steps):
+        raise refusal("adjust_no_seed")  # the same picture again would be a version for nothing
     seed = (version.seed or 0) + 1
     image, steps = history[version.base].image, []
     turn.steps = len(version.steps)
@@ -116,6 +119,6 @@ def regenerate(turn: Turn, history: History, *, editor: Editor) -> str:
     turn.note_dropped(history.commit(kind="regenerate", image=image, instruction=version.instruction,
                                      steps=tuple(steps), parent=version.base))
     what = ("；" if turn.language == "zh" else "; ").join(
-        describe(s.command.action, step_source(s, turn.language), s.command.target, turn.language)
+        describe(s.command.action, step_source(s, turn.language), s.command.target, turn.language, command=s.command)
         for s in steps)
     return say("regenerated", turn.language, seed=seed, what=what)

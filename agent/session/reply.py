@@ -141,10 +141,31 @@ def say(key: str, language: str, **fields) -> str:
     return prompts.text("replies", key, language, **fields)
 
 
-def describe(action: str, source: str, target: str | None, language: str) -> str:
-    """"把“猫”换成了“狗”" / "replaced 'cat' with 'dog'"."""
+def describe(action: str, source: str, target: str | None, language: str, command=None) -> str:
+    """"把“猫”换成了“狗”" / "replaced 'cat' with 'dog'"; with the `command` (an EditCommand) the
+    new actions too: "已把整张图改成了“油画风格”", "moved 'cat' to the left", "made 'dog' bigger (×1.25)"."""
+    if command is not None and action in ("restyle", "adjust", "move", "resize", "generate"):
+        return describe_new(command, source, language)
     return say(action if action in ("replace", "remove", "add") else "replace", language,
                source=source, target=target or "")
+
+
+def describe_new(command, source: str, language: str) -> str:
+    """The words for a restyle, adjust, move, resize or generate `command` (EditCommand) on `source`."""
+    action = command.action
+    if action in ("restyle", "generate"):
+        return say(action, language, target=command.target or "")
+    if action == "adjust":
+        where = say("named_region", language, source=source) if source else say("whole_picture", language)
+        way = "down" if (command.amount or 0.5) < 0 else "up"
+        return say(f"adjust_{command.adjust}_{way}", language, where=where)
+    if action == "resize":
+        scale = command.scale or 1.0
+        return say("resize_up" if scale > 1 else "resize_down", language, source=source, scale=f"{scale:g}")
+    to = command.to or "center"
+    if command.shift is not None:
+        return say("move_by", language, source=source, way=say(f"way_{to}", language))
+    return say("move", language, source=source, place=say(f"place_{to}", language))
 
 
 def join(language: str, *parts: str) -> str:
