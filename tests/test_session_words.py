@@ -116,3 +116,20 @@ def test_a_model_failure_while_drawing_is_one_sentence(editor, monkeypatch, tmp_
     with pytest.raises(EditError) as failed:
         Session.from_words("画一张海边日落的图片", editor, store=store)
     assert failed.value.message_for("zh") == "编辑时出了点问题，图片没有改变。" and store.sessions() == []
+
+
+def test_generate_in_an_open_session_is_a_new_version_that_undo_takes_back(editor, small_photo, tmp_path):
+    from agent import parse_instruction
+
+    def parse(text: str):  # what the parser reads "画一张海边日落的图片" as
+        return [EditCommand(action="generate", target="海边日落")] if text.startswith("画") else parse_instruction(text)
+
+    store = SessionStore(tmp_path)
+    session = Session(small_photo, editor, store=store, parse=parse)
+    reply = session.send("画一张海边日落的图片")
+    assert reply.kind == "edited" and session.pointer == 1, reply.text
+    assert session.image.size == small_photo.size and not same(session.image, small_photo)
+    assert session.current.steps[0].command.action == "generate" and session.current.mask.all()
+    assert Session.restore(store, session.id, editor).versions[1].steps[0].command.target == "海边日落"
+    session.undo()
+    assert same(session.image, small_photo)
