@@ -158,3 +158,27 @@ def test_bad_starts_and_regions_are_one_line_and_exit_2_before_any_model(capsys,
     code, out, err = cli(capsys, *argv)
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err and not (tmp_path / "o.png").exists()
+
+
+# ------------------------------------------------------------- issue 12's chain, from words
+def test_run_new_adjust_restyle_then_move_with_a_box_and_undo(capsys, tiny_models, tmp_path):
+    """From words → adjust → restyle in one `run`; the move with `--box` is the first instruction of a
+    second `run --session` (the box belongs to a script's first instruction), then undo."""
+    data, out, back = tmp_path / "data", tmp_path / "out.png", tmp_path / "back.png"
+    code, stdout, err = cli(capsys, "run", "--new", "画一张海边日落的图片", "把图片调亮一点", "变成油画风格",
+                            "-o", out, "--data-dir", data, "--json", *TINY)
+    assert code == 0 and "Traceback" not in err, err
+    turns = [json.loads(line) for line in stdout.splitlines()]
+    assert [(t["kind"], t["version"]) for t in turns] == [("edited", 0), ("edited", 1), ("edited", 2)]
+    session_id = turns[0]["session"]
+    saved = SessionStore(data).load(session_id)
+    assert [v.steps[0].command.action for v in saved.versions] == ["generate", "adjust", "restyle"]
+
+    code, stdout, err = cli(capsys, "run", "--session", session_id, "--data-dir", data, "移到左边", "撤销",
+                            "--box", 60, 40, 120, 100, "-o", back, "--json", *TINY)
+    assert code == 0 and "Traceback" not in err, err
+    moved, undone = (json.loads(line) for line in stdout.splitlines())
+    assert moved["kind"] == "edited" and moved["version"] == 3 and moved["changed_pixels"] > 0
+    assert undone["version"] == 2 and np.array_equal(pixels(back), pixels(out))
+    saved = SessionStore(data).load(session_id)
+    assert saved.versions[3].steps[0].command.action == "move" and saved.versions[3].steps[0].prompt == "box"
