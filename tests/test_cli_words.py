@@ -178,7 +178,28 @@ def test_run_new_adjust_restyle_then_move_with_a_box_and_undo(capsys, tiny_model
                             "--box", 60, 40, 120, 100, "-o", back, "--json", *TINY)
     assert code == 0 and "Traceback" not in err, err
     moved, undone = (json.loads(line) for line in stdout.splitlines())
-    assert moved["kind"] == "edited" and moved["version"] == 3 and moved["changed_pixels"] > 0
-    assert undone["version"] == 2 and np.array_equal(pixels(back), pixels(out))
     saved = SessionStore(data).load(session_id)
-    assert saved.versions[3].steps[0].command.action == "move" and saved.versions[3].steps[0].prompt == "box"
+    if moved["kind"] == "edited":  # the thing in the box moved: version 3, and undo brings version 2 back
+        assert moved["version"] == 3 and moved["changed_pixels"] > 0
+        assert saved.versions[3].steps[0].command.action == "move" and saved.versions[3].steps[0].prompt == "box"
+        assert undone["version"] == 2 and np.array_equal(pixels(back), pixels(out))
+    else:  # the tiny SAM's noise region spans the picture: nowhere to move it, said in one line
+        assert moved["error"] == "nothing_to_do" and moved["version"] == 2 and "\n" not in moved["text"]
+        assert undone["version"] == 1 and len(saved.versions) == 3
+
+
+def test_edit_moves_the_thing_in_the_box(capsys, tiny_models, tmp_path, monkeypatch):
+    """A move with --box on blocks whose segments mean something: the red block goes to the left."""
+    from synthetic import RED, SyntheticModels, picture
+
+    monkeypatch.setattr(tools.models, "load_models", lambda *a, **k: SyntheticModels.over(tiny_models))
+    photo, out, mask = tmp_path / "blocks.png", tmp_path / "out.png", tmp_path / "mask.png"
+    picture(((140, 40, 200, 100), RED)).save(photo)
+    code, stdout, err = cli(capsys, "edit", photo, "移到左边", "--box", 130, 30, 210, 110, "-o", out,
+                            "--save-mask", mask, "--remove-method", "opencv", "--steps", 1)
+    assert code == 0, err
+    red = (pixels(out) == RED).all(axis=2)
+    ys, xs = np.nonzero(red)
+    assert red.sum() > 1000 and xs.max() < 120 and not red[70, 170]  # now on the left, gone from the right
+    changed = (pixels(photo) != pixels(out)).any(axis=2)
+    assert not (changed & ~white(mask)).any()
