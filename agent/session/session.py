@@ -261,6 +261,10 @@ class Session:
                 except EditError as failure:  # the picture stays; the edit after it is said to have failed
                     self.history.restore(before)
                     kind, more = "partial", failure.message_for(turn.language)
+                except Exception:  # a bug or a model failure: the log gets the traceback, the user a sentence
+                    logger.exception("the edits after a drawing failed: %r", words)
+                    self.history.restore(before)
+                    kind, more = "partial", say("internal", turn.language)
                 answer = join(turn.language, answer, more)
             text = turn.text(answer, failed=False)
             self._log.append(LogEntry("text", words, text, self.history.pointer, shows=self.history.current.uid,
