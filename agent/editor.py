@@ -289,10 +289,9 @@ class Editor:
         if command.action == "adjust":
             return adjust_step(command, image, found, notify=notify)
         if command.action in ("move", "resize"):
-            outcome = placement_step(self.models, command, image, found, settings=settings,
-                                     inpaint_settings=self.inpaint_settings(settings), notify=notify)
-            self.carry_segments(image, outcome.image, changed=outcome.step.changed,
-                                edited=outcome.step.changed & ~found.mask, settings=settings)
+            outcome, moved = placement_step(self.models, command, image, found, settings=settings,
+                                            inpaint_settings=self.inpaint_settings(settings), notify=notify)
+            self.carry_segments(image, outcome.image, changed=outcome.step.changed, edited=moved, settings=settings)
             return outcome
         timings = dict(found.timings)
         result = self.apply(image, found.mask, action=command.action,

@@ -1,7 +1,7 @@
 """Move and resize one found object: the editor's glue between a command and tools/placement.py.
 
     check_placement(command)                               # refusals before any model work
-    outcome = placement_step(models, command, image, found, settings=..., inpaint_settings=..., notify=...)
+    outcome, moved = placement_step(...)                   # moved: bool HxW, the object at its new place
     outcome.image, outcome.step, outcome.aside             # aside: " (stopped at the edge of the picture)"
 
 The hole is filled with SD and the fill prompt (or OpenCV with `remove_method="opencv"`), and the seam
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PIL import Image
 
 from agent.edit_types import EditSettings, Progress, ProgressCallback
@@ -48,8 +49,9 @@ def where_to(command: EditCommand, box: tuple[int, int, int, int], frame: tuple[
 
 def placement_step(models: Models, command: EditCommand, image: Image.Image, found: Found, *,
                    settings: EditSettings, inpaint_settings: InpaintSettings,
-                   notify: ProgressCallback) -> StepResult:
-    """`command` (move or resize) carried out on the object `found` in `image` (PIL RGB)."""
+                   notify: ProgressCallback) -> tuple[StepResult, np.ndarray]:
+    """`command` (move or resize) carried out on the object `found` in `image` (PIL RGB); and the
+    object's mask (bool HxW) at its new place."""
     check_placement(command)
     language, source = command.language, command.source or say("point_region", command.language)
     box = box_of(found.mask)
@@ -81,4 +83,4 @@ def placement_step(models: Models, command: EditCommand, image: Image.Image, fou
     step = found.step(command, result.changed, seed=inpaint_settings.seed,
                       model_ids={"sam": models.model_id("sam"), "inpainter": inpainter_id},
                       timings=dict(result.seconds))
-    return StepResult(step, result.image, note=found.note, aside=aside)
+    return StepResult(step, result.image, note=found.note, aside=aside), result.region

@@ -114,7 +114,8 @@ def restyle_step(models: Models, command: EditCommand, image: Image.Image, *, se
     start = time.perf_counter()
     inpainter = models.inpainter(command.language)
     timings["load"] = time.perf_counter() - start
-    result = inpainter.restyle(image, command.target, strength=command.strength or RESTYLE_STRENGTH,
+    strength = RESTYLE_STRENGTH if command.strength is None else command.strength  # 0 is refused, not defaulted
+    result = inpainter.restyle(image, command.target, strength=strength,
                                settings=settings, language=command.language,
                                on_step=lambda done, total: notify(Progress("inpaint", done, total)))
     timings["inpaint"] = result.seconds

@@ -263,3 +263,27 @@ def chat_cases(folder: Path) -> list[tuple[str, bytes]]:
         ("box-short", b":box 1 2"), ("box-inverted", ":box 50 50 10 10 去掉".encode()),
         ("history-with-args", b":history now"), ("null-byte", b"\x00"), ("escape-codes", b"\x1b[31m:history"),
     ]
+
+
+# Edit commands of the new actions that cannot be carried out: (name, EditCommand fields, a word the
+# English one-line refusal contains). Each gets one line in the user's language and no new version.
+NEW_ACTION_COMMANDS = {
+    "move-no-destination": ({"action": "move", "source": "猫"}, "where"),
+    "move-shift-negative": ({"action": "move", "source": "猫", "to": "left", "shift": -0.2}, "fraction"),
+    "move-shift-huge": ({"action": "move", "source": "猫", "to": "left", "shift": 50}, "fraction"),
+    "move-shift-nan": ({"action": "move", "source": "猫", "to": "left", "shift": float("nan")}, "fraction"),
+    "resize-zero": ({"action": "resize", "source": "猫", "scale": 0}, "0.1 to 10"),
+    "resize-100x": ({"action": "resize", "source": "猫", "scale": 100}, "0.1 to 10"),
+    "resize-negative": ({"action": "resize", "source": "猫", "scale": -2}, "0.1 to 10"),
+    "resize-by-one": ({"action": "resize", "source": "猫", "scale": 1}, "other than 1"),
+    "resize-no-factor": ({"action": "resize", "source": "猫"}, "bigger or smaller"),
+    "resize-inf": ({"action": "resize", "source": "猫", "scale": float("inf")}, "0.1 to 10"),
+    "adjust-no-kind": ({"action": "adjust"}, "brightness"),
+    "adjust-amount-nan": ({"action": "adjust", "adjust": "brightness", "amount": float("nan")}, "number"),
+    "generate-empty": ({"action": "generate", "target": ""}, "draw"),
+    "generate-spaces": ({"action": "generate", "target": "   "}, "draw"),
+    "generate-none": ({"action": "generate"}, "draw"),
+    "restyle-no-look": ({"action": "restyle"}, "look like"),
+    "restyle-strength-zero": ({"action": "restyle", "target": "油画", "strength": 0}, "strength"),
+    "restyle-strength-five": ({"action": "restyle", "target": "油画", "strength": 5}, "strength"),
+}

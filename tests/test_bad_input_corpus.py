@@ -1,6 +1,7 @@
 """The bad-input corpus: every odd image, hostile instruction and nonsense setting gets a one-line
 reason (CLI exit code 2) or a proper edit — never a traceback, never a half-written file."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from ui.cli import main
 
 from bad_inputs import (
     CHAT_REGION_LINES,
+    NEW_ACTION_COMMANDS,
     image_cases,
     instruction_cases,
     output_cases,
@@ -172,6 +174,23 @@ def test_a_chat_box_or_point_with_a_bad_coordinate_is_refused_and_the_chat_goes_
     reply = chat_turn(region_session, line, tmp_path)
     assert reply is not None and reply.error == "bad_input" and one_line(reply.text), reply
     assert len(region_session.versions) == 1 and region_session.pointer == 0
+
+
+@pytest.mark.parametrize("fields, word", NEW_ACTION_COMMANDS.values(), ids=NEW_ACTION_COMMANDS.keys())
+def test_a_new_action_it_cannot_do_gets_one_line_in_the_users_language_and_no_version(tiny_models, small_photo,
+                                                                                  fields, word):
+    from agent.editor import Editor, EditSettings
+    from agent.parse import EditCommand
+    from agent.session.session import Session
+
+    for language in ("zh", "en"):
+        command = EditCommand(**fields, language=language)
+        session = Session(small_photo, Editor(tiny_models, EditSettings(steps=1)), parse=lambda text, c=command: [c])
+        reply = session.send("……")
+        assert reply.kind == "error" and reply.error == "bad_input" and one_line(reply.text), reply.text
+        assert len(session.versions) == 1
+        assert (word in reply.text) == (language == "en"), reply.text
+        assert language == "en" or not re.search(r"[A-Za-z]{4,}", reply.text), reply.text  # "nan" is a value
 
 
 def test_the_corpus_is_large_enough():

@@ -175,3 +175,32 @@ def test_a_move_of_something_not_there_makes_no_version(editor):
                       parse=lambda text: [EditCommand(action="move", source="blue", to="left", language="en")])
     reply = session.send("move the blue one to the left")
     assert reply.kind in ("error", "not_found") and len(session.versions) == 1 and "\n" not in reply.text
+
+
+def test_a_saved_session_with_the_new_actions_restores_and_regenerates(editor, scene, tmp_path):
+    from agent import parse_instruction
+    from agent.session.session import Session
+    from agent.session.store import SessionStore
+
+    script = {"nudge": [EditCommand(action="move", source="red", to="right", shift=0.1, language="en")],
+              "blur it": [EditCommand(action="adjust", source="red", adjust="sharpness", amount=-1.0, language="en")]}
+    store = SessionStore(tmp_path / "data")
+    session = Session(scene, editor, store=store,
+                      parse=lambda text: script[text] if text in script else parse_instruction(text))
+    assert session.send("nudge").saved is True and session.send("blur it").saved is True
+    restored = Session.restore(store, session.id, editor)
+    assert [v.commands for v in restored.versions] == [v.commands for v in session.versions]
+    assert restored.versions[1].commands[0].shift == 0.1 and restored.versions[2].commands[0].amount == -1.0
+    assert np.array_equal(restored.current.mask, session.current.mask)
+    restored.undo()
+    again = restored.regenerate()  # the move again, at the region it chose, with the next seed
+    assert again.kind == "edited" and restored.current.seed == 1 and restored.current.kind == "regenerate"
+    assert np.array_equal(restored.current.steps[0].region, session.versions[1].steps[0].region)
+
+
+def test_shrinking_a_tiny_object_to_a_tenth_keeps_at_least_one_pixel():
+    scene = picture(((100, 100, 105, 104), RED))
+    where = resized_box((100, 100, 105, 104), frame=scene.size, scale=0.1)
+    assert where.box[2] - where.box[0] >= 1 and where.box[3] - where.box[1] >= 1
+    result = place(scene, red_mask(scene), where.box, fill=grey_fill, blend=None)
+    assert result.image.size == scene.size and not result.changed[:90].any()

@@ -59,7 +59,7 @@ def inside(box: tuple[float, float, float, float], frame: tuple[int, int]) -> De
     x0, y0, x1, y1 = box
     dx = max(0.0, -x0) - max(0.0, x1 - width)
     dy = max(0.0, -y0) - max(0.0, y1 - height)
-    bw, bh = int(round(x1 - x0)), int(round(y1 - y0))
+    bw, bh = min(width, max(1, int(round(x1 - x0)))), min(height, max(1, int(round(y1 - y0))))
     nx0, ny0 = int(round(x0 + dx)), int(round(y0 + dy))
     nx0, ny0 = min(max(0, nx0), width - bw), min(max(0, ny0), height - bh)
     return Destination((nx0, ny0, nx0 + bw, ny0 + bh), clamped=abs(dx) > 0.5 or abs(dy) > 0.5)
