@@ -6,6 +6,8 @@ An expected command has `action` and only the keys that matter:
   dropped); `"source": null` means no source.
 - `source_has` / `target_has` / `exclude_has`: substrings (normalised the same way) the field must hold.
 - `position`, `index`, `all`: when absent they must be unset; `exclude` must be unset unless `exclude_has`.
+- `to`, `adjust`: equal when given (move destination, which adjustment); `amount_sign` / `scale_sign` (1 or -1):
+  the sign of `amount`, whether `scale` is above or below 1 (tests/data/parser_actions_cases.jsonl).
 A case is correct when it gives as many commands as expected and each one matches.
 
     python tests/parser_scorer.py tests/data/parser_cases.jsonl     # prints failures and the accuracy
@@ -22,7 +24,8 @@ from pathlib import Path
 
 from agent import EditCommand, parse_instruction
 
-EXPECTED_KEYS = frozenset({"action", "source", "source_has", "target_has", "exclude_has", "position", "index", "all"})
+EXPECTED_KEYS = frozenset({"action", "source", "source_has", "target_has", "exclude_has", "position", "index", "all",
+                           "to", "adjust", "amount_sign", "scale_sign"})
 _ARTICLE = re.compile(r"^(?:the|a|an|some|this|that|these|those)\s+")
 _IGNORED = re.compile(r"[\s\"'“”‘’`.,!?;:，。！？；：、()（）\[\]【】]+|的")
 
@@ -61,6 +64,13 @@ def mismatches(expected: dict, got: EditCommand) -> list[str]:
             why.append(f"{field} {getattr(got, field)!r} lacks {missing}")
     if "exclude_has" not in expected and got.exclude:
         why.append(f"exclude {got.exclude!r} not expected")
+    for key in ("to", "adjust"):
+        if key in expected and getattr(got, key) != expected[key]:
+            why.append(f"{key} {getattr(got, key)!r}, expected {expected[key]!r}")
+    for key, field, zero in (("amount_sign", "amount", 0.0), ("scale_sign", "scale", 1.0)):
+        value = getattr(got, field)
+        if key in expected and (value is None or (value > zero) - (value < zero) != expected[key]):
+            why.append(f"{field} {value!r}, expected {'above' if expected[key] > 0 else 'below'} {zero}")
     for key, unset in (("position", None), ("index", None), ("all", False)):
         if getattr(got, key) != expected.get(key, unset):
             why.append(f"{key} {getattr(got, key)!r}, expected {expected.get(key, unset)!r}")

@@ -148,7 +148,8 @@ def _control(text: str, language: Language, number: Callable[[str], Optional[int
                 return control_clause(action, language)
             if groups.get("n"):
                 return control_clause("pick", language, index=number(groups["n"]))
-            position = positions(language).get(groups.get("pos") or "")
+            pos = groups.get("pos") or ""
+            position = positions(language).get(pos) or lexicon(language).get("pick_positions", {}).get(pos)
             if position:
                 return control_clause("pick", language, position=position)
     return None
@@ -167,6 +168,26 @@ def whole_message(forms: Iterable[str], language: Language, *,
         if _bare_remove(language).fullmatch(form):
             return bare_remove_clause(language)
     return None
+
+
+@functools.cache
+def _patterns(language: Language, key: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.I) for p in lexicon(language).get(key, ()))
+
+
+def _says(text: str, language: Language, key: str) -> bool:
+    bare = re.sub(r"[\s,.;:!?，。；：！？~～…]+", " ", text.lower()).strip()
+    return any(p.fullmatch(bare) or p.fullmatch(bare.replace(" ", "")) for p in _patterns(language, key))
+
+
+def is_dissatisfied(text: str, language: Language) -> bool:
+    """True when `text` (one step of a message) only says the user is unhappy: "I don't like it", "不好看"."""
+    return _says(text, language, "dissatisfied")
+
+
+def is_complaint(text: str, language: Language) -> bool:
+    """True when `text` (one step) complains how something looks: "太亮了", "the dog is too small"."""
+    return _says(text, language, "complaints")
 
 
 def remove_clause(source: Phrase, language: Language, *, things: Sequence[Phrase] = (),

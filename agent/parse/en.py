@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.parse.actions_en import read_action_en
 from agent.parse.clause import (
     PRONOUNS,
     ClauseParse,
@@ -29,7 +30,9 @@ from agent.parse.phrase_en import clean_phrase, paint_target, strip_articles
 # steps. These cuts are candidates only: agent/parse/rules.py joins a piece back when it is not a step.
 _VERB_AHEAD = (r"(?:replace|swap|switch|change|turn|make|paint|remove|erase|delete|get\s+rid|take|add|put|place|"
                r"insert|draw|undo|redo|reset|start|try|pick|use|choose|select|give|colou?r|convert|transform|"
-               r"eliminate|clear|wipe|crop|cut|recolou?r|go\s+back|restore|revert|regenerate|lose|hide|dye)\b")
+               r"eliminate|clear|wipe|crop|cut|recolou?r|go\s+back|restore|revert|regenerate|lose|hide|dye|move|shift|drag|"
+               r"slide|nudge|enlarge|shrink|scale|resize|brighten|darken|blur|sharpen|increase|decrease|boost|"
+               r"reduce|lower|raise|generate|create|apply|center|centre|double|halve|desaturate|warm|cool)\b")
 _JOIN = r"(?:and\s+then|then|after\s+that|afterwards|next|finally|and\s+also|and\s+finally|also|plus)"
 _SEPARATOR = re.compile(
     rf"\s*(?:[;!?]+|\.(?=\s|$))\s*(?:{_JOIN}|and)?\s*"
@@ -270,7 +273,7 @@ def _patterns() -> tuple[tuple[re.Pattern[str], Rule], ...]:
         (r(r"(?:no\s+more|without|lose)\s+(?P<x>.+)"), lambda m, x: _remove(m["x"], x)),
         (r(r"(?P<x>.+?)\s+(?:has|have|needs?|must)\s+to\s+go(?:\s+away)?"), lambda m, x: _remove(m["x"], x)),
         (r(rf"(?:{v['remove']})\s+(?P<x>.+)"), lambda m, x: _remove(m["x"], x)),
-        (r(rf"(?:{v['add']})(?:\s+in)?\s+(?P<rest>.+)"), lambda m, x: _add_split(m["rest"], x)),
+        (r(rf"(?:{v['add']})(?:\s+in|\s+me|\s+us)?\s+(?P<rest>.+)"), lambda m, x: _add_split(m["rest"], x)),
         (r(rf"(?:{v['make']})\s+(?P<rest>.+)"), lambda m, x: _add_split(m["rest"], x)),
     )
 
@@ -292,6 +295,9 @@ def parse_clause_en(clause: str) -> ClauseParse:
     control = whole_message((text, bare), "en", number=_number)
     if control:
         return control
+    action = read_action_en(text, bare)  # restyle, adjust, move, resize, generate
+    if action:
+        return action
     text, exclude = _take_exclude(text)
     text = strip_wrappers(text)
     for pattern, rule in _compiled():

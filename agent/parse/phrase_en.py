@@ -17,6 +17,8 @@ _EDGE = " ,.;:!?'\"“”‘’()"
 _PICTURE = re.compile(
     r"\s+(?:in|from|on|of|out\s+of|inside)\s+(?:the|this|my|our|that)\s+"
     r"(?:image|picture|photo|pic|scene|frame|shot|photograph|canvas)$")
+_OF_THE_TWO = re.compile(r"^(?:the\s+)?(?P<pos>\w+)\s+(?:one\s+)?of\s+(?:the|these|those)\s+"
+                         r"(?:two|three|four|several|many)\s+")
 _NUMBER_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "many",
                  "few", "couple", "multiple", "a couple of", "a few"}
 
@@ -96,6 +98,7 @@ def clean_phrase(text: str, *, qualifiers: bool = True, drop_others: bool = Fals
     if not qualifiers:
         return Phrase(strip_articles(text) or None)
     position = index = None
+    text = _OF_THE_TWO.sub(r"\g<pos> ", text)  # "the bigger of the two dogs" → "bigger dogs"
     match = w.position_suffix.search(text)
     if match and match.start() > 0:
         position, text = w.position_of.get(match["pos"].lower(), match["pos"].lower()), text[:match.start()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.parse.clause import PRONOUNS, ClauseParse
+from agent.parse.clause import PRONOUNS, ClauseParse, is_complaint, is_dissatisfied
 from agent.parse.commands import EditCommand, Language
 from agent.parse.language_rules import RULES
 from tools.language import detect_language
@@ -43,12 +43,41 @@ def parse_clause(text: str, language: Language) -> ClauseParse:
     return parsed
 
 
+def _earlier_thing(earlier: EditCommand | None) -> EditCommand | None:
+    """What an earlier step made or named, as a command whose source/qualifiers a later step can take."""
+    if earlier is None or earlier.action in ("restyle", "generate"):
+        return None
+    thing = (earlier.target if earlier.action in ("replace", "add") else None) or earlier.source
+    return earlier.model_copy(update={"source": thing}) if thing else None
+
+
+def _refer(command: EditCommand, earlier: EditCommand | None) -> EditCommand:
+    """A new-action step that names no thing of its own, or "it": "把狗移到左边，再放大一点" → resize 狗;
+    "make it brighter" alone → the whole picture; "把它变成油画风格" after an edit stays a restyle of it."""
+    pronoun = command.source in PRONOUNS
+    thing = _earlier_thing(earlier)
+    if command.action in ("move", "resize") and (pronoun or not command.source):
+        if thing is None:
+            return command.model_copy(update={"source": None}) if pronoun else command
+        same = earlier is not None and earlier.action != "move"  # a move changed where it is
+        return command.model_copy(update={
+            "source": thing.source, "position": thing.position if same else None,
+            "index": thing.index if same else None, "all": thing.all if same else False})
+    if command.action == "adjust" and pronoun:
+        return command.model_copy(update={"source": thing.source if thing else None})
+    return command
+
+
 def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
     """A step whose source is "它"/"it" edits what the step before it made or named:
-    "把猫换成狗，再把它变成白色" → the second step's source is "狗" and its target "白色的狗"."""
+    "把猫换成狗，再把它变成白色" → the second step's source is "狗" and its target "白色的狗". A move or resize
+    that names nothing takes the earlier step's thing too ("把狗移到左边，再放大一点")."""
     out: list[EditCommand] = []
     for command in commands:
         earlier = next((c for c in reversed(out) if c.is_edit), None)
+        if command.action in ("move", "resize", "adjust"):
+            out.append(_refer(command, earlier))
+            continue
         if command.is_edit and command.source in PRONOUNS and earlier is not None:
             thing = (earlier.target if earlier.action in ("replace", "add") else None) or earlier.source
             if thing:
@@ -58,6 +87,22 @@ def resolve_pronouns(commands: list[EditCommand]) -> list[EditCommand]:
                 elif target:
                     target = re.sub(rf"(?<![A-Za-z]){re.escape(command.source)}(?![A-Za-z])", thing, target)
                 command = command.model_copy(update={"source": thing, "target": target})
+        out.append(command)
+    return out
+
+
+def _fold_complaints(steps: list[tuple[EditCommand, bool]]) -> list[EditCommand]:
+    """A complaint followed by the step that fixes it is that one step, on the complaint's thing:
+    "狗太小了，放大一点" → resize 狗 ×1.25; "it's too dark, brighten it a bit" → one brightness step."""
+    out: list[EditCommand] = []
+    for i, (command, complaint) in enumerate(steps):
+        after = steps[i + 1][0] if i + 1 < len(steps) else None
+        same = after is not None and after.action == command.action in ("adjust", "resize") and (
+            command.adjust == after.adjust or command.action == "resize")
+        if complaint and same and (not after.source or after.source in PRONOUNS):
+            steps[i + 1] = (after.model_copy(update={"source": command.source, "position": command.position,
+                                                      "index": command.index, "all": command.all}), False)
+            continue
         out.append(command)
     return out
 
@@ -100,7 +145,11 @@ def parse_rules(text: str) -> RuleParse:
             parts[-1] = (parts[-1][0], end, merged)
         else:
             parts.append((pending, end, parse_clause(text[pending:end], language)))
-    commands = resolve_pronouns([c for _, _, parsed in parts for c in parsed.commands])
+    asks = [not is_dissatisfied(text[start:end], language) for start, end, _ in parts]
+    if any(asks) and not all(asks):  # "I don't like it, go back": one undo, not two
+        parts = [part for part, keep in zip(parts, asks) if keep]
+    commands = resolve_pronouns(_fold_complaints(
+        [(c, is_complaint(text[start:end], language)) for start, end, parsed in parts for c in parsed.commands]))
     edits = [c for c in commands if c.action != "none"]
     sure = all(parsed.sure for _, _, parsed in parts)
     return RuleParse(tuple(edits or commands[:1]), sure=sure, language=language)

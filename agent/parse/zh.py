@@ -11,6 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from agent.parse.actions_zh import read_action_zh
 from agent.parse.clause import (
     PRONOUNS,
     ClauseParse,
@@ -27,9 +28,10 @@ from agent.parse.phrase_zh import clean_phrase, colour_name, paint_target, split
 # Where one step ends and the next begins: "把猫换成老虎，然后把沙发变成蓝色" → two steps. These cuts are
 # candidates only: agent/parse/rules.py joins a piece back when it is not a step on its own.
 _STEP_WORDS = r"然后再|然后|接着再|接着|之后再|之后|随后|并且|而且|同时|另外|最后再|再然后|紧接着"
+_STOP = r"(?:[,。;!?]|(?<![0-9])\.|\.(?![0-9]))"  # a full stop, not the point of "1.5"
 _SEPARATOR = re.compile(
-    rf"\s*[,.。;!?]*\s*(?:{_STEP_WORDS})\s*|\s*[,.。;!?]+\s*(?:(?:再|还有|也|还)(?=[把将给在往用删去加添擦移换让]))?\s*"
-    r"|(?<=[^,.。;!?\s])(?:再|并)(?=[把将给在往用删去加添擦移换让])")
+    rf"\s*{_STOP}*\s*(?:{_STEP_WORDS})\s*|\s*{_STOP}+\s*(?:(?:再|还有|也|还)(?=[把将给在往用删去加添擦移换让放缩调变挪拖搬]))?\s*"
+    r"|(?<=[^,.。;!?\s])(?:再|并)(?=[把将给在往用删去加添擦移换让放缩调变挪拖搬画生])")
 
 # Verb stems joined with a following 成/为 (换+成), 掉/走 (删+掉), 在/到 (放+在) or 上 (戴+上) when jieba
 # cut them apart.
@@ -49,7 +51,7 @@ _ADD_MARKERS = {"给", "让", "帮", "替", "为"}
 _WITH_MARKERS = {"用", "拿", "以", "使用"}
 _COLOUR_VERBS = set("变涂染刷漆弄")
 _LOCATIVE_ENDS = set("上里中内下边旁")
-_PUNCT = re.compile(r"[,，。.;；!！?？:：、~～\"'“”‘’()（）\[\]【】<>《》…—-]+")
+_PUNCT = re.compile(r"[,，。;；!！?？:：、~～\"'“”‘’()（）\[\]【】<>《》…—-]+|(?<![0-9])\.|\.(?![0-9])")
 _ARROW = re.compile(r"^(?P<old>[^>]+?)\s*->\s*(?P<new>.+)$")
 _CLASSIFIERS = "个|只|条|张|幅|把|本|件|块|片|朵|棵|根|支|瓶|杯|盏|顶|副|双|台|辆|座"
 _COUNT = re.compile(rf"(?:[这那每]|[0-9]+|[一二两三四五六七八九十几]+)(?:{_CLASSIFIERS})")
@@ -328,6 +330,9 @@ def parse_clause_zh(clause: str) -> ClauseParse:
         return control
     text, exclude = _take_exclude(clause)
     text = strip_wrappers(_PUNCT.sub("", text.replace("、", "和")))
+    action = read_action_zh(text) if exclude is None else None  # restyle, adjust, move, resize, generate
+    if action:
+        return action
     tokens = _join_stems([t for t in zh_tokenize(text) if t.strip() or t == " "])  # " " joins English words
     v = _find_verb(tokens)
     if v is not None:
