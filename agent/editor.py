@@ -1,11 +1,13 @@
 """The editor: the one owner of "carry out one edit command on one image" — find the region
-(ranked words, or a click / box / picked mask), then repaint, remove or add there.
+(ranked words, or a click / box / picked mask), then repaint, remove, add, adjust, move or resize
+there; restyle, generate and a whole-picture adjust need no region (agent/transforms.py, agent/moves.py).
 
     models = load_models("tiny")
     editor = Editor(models)
     result = editor.edit(image, source="猫", target="狗")      # PIL RGB in, EditResult out
     result.image.save("out.png"); result.mask                  # bool HxW: what was allowed to change
     outcome = editor.run(command, image, interactive=True)     # a session's command: StepResult or Ask
+    picture = editor.generate("海边日落", language="zh")         # a new picture from words (GeneratedPicture)
 
 Segmentation and ranking run on a working copy (long side ≤ 1024); the chosen mask is scaled back
 and the repaint is pasted at full resolution.

@@ -54,7 +54,10 @@ def page() -> None:
         st.markdown(t("welcome", language))
         if state.notice:
             st.warning(plain(state.notice))
-        turns.handle(state, event or widgets.new_picture(language), language, editor, st.container())
+        live = st.container()
+        picked = event or widgets.new_picture(language)
+        words = st.chat_input(t("chat_placeholder_new", language), max_chars=2000, key="chat")
+        turns.handle(state, Event("words", words) if words is not None else picked, language, editor, live)
         return
     picture_column, chat_column = st.columns([3, 2], gap="large")
     with picture_column:

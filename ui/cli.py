@@ -3,6 +3,8 @@
     edit-everything edit photo.jpg --source 猫 --target 狗 -o out.png --preset tiny
     edit-everything edit photo.jpg "把猫换成狗，然后把沙发变成红色" -o out.png
     edit-everything edit photo.jpg --source cat --remove -o out.png --save-mask mask.png --json
+    edit-everything edit photo.jpg "换成狗" --point 220 150 -o out.png     # the region by hand (or --box)
+    edit-everything run --new "画一张海边日落的图片" "把图片调亮一点" -o out.png   # start from words
 
 `edit` runs each edit of the instruction the way a session turn does (so "去掉左边的人", "第二个",
 "所有的" and "除了…" choose the same region as `run`); undo, redo and the other history words belong
@@ -30,9 +32,11 @@ from ui.cli_options import (  # noqa: F401
     EXIT_OK,
     Parser,
     add_generation_options,
+    add_region_options,
     argv_language,
     text,
 )
+from ui.cli_run import add_run_command, run
 from ui.cli_serve import add_serve_command, run_serve
 from ui.cli_session import add_session_commands, run_session_command
 
@@ -53,8 +57,10 @@ def build_parser() -> Parser:
                       help="where to write the result (.png .jpg .jpeg .webp .bmp .tif .tiff)")
     edit.add_argument("--save-mask", type=Path, help="write a 1-bit PNG of the pixels allowed to change")
     edit.add_argument("--json", action="store_true", help="print one JSON object with the details")
+    add_region_options(edit)
     add_generation_options(edit)
     add_session_commands(commands)
+    add_run_command(commands)
     add_download_command(commands)
     add_serve_command(commands)
     return parser
@@ -75,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_edit(args)
         if args.command == "download":
             return run_download(preset=args.preset, language=language)
+        if args.command == "run":
+            return run(args)
         if args.command == "serve":
             return run_serve(args)
         return run_session_command(args)

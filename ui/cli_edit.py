@@ -18,6 +18,7 @@ from ui.cli_options import (
     EXIT_OK,
     check_options,
     check_outputs,
+    region_prompt,
     settings_from,
     text,
     write_outputs,
@@ -47,16 +48,18 @@ def edit_commands(args) -> list[EditCommand]:
         if args.language:
             commands = [c.model_copy(update={"language": args.language}) for c in commands]
         return commands
-    if not args.source or not args.source.strip():
+    by_hand = args.point is not None or args.box is not None
+    if not by_hand and (not args.source or not args.source.strip()):
         raise BadInputError("Say what to edit: --source 猫 (or an instruction like \"把猫换成狗\").",
                             zh="请说明要编辑什么：--source 猫（或一句指令，如“把猫换成狗”）。")
     if not args.remove and (not args.target or not args.target.strip()):
         raise BadInputError("Say what to paint: --target 狗, or --remove to erase.",
                             zh="请说明要画成什么：--target 狗，或用 --remove 去掉。")
     target = None if args.remove else args.target.strip()
-    language = args.language or detect_language(args.source + (target or ""))
-    return [EditCommand(action="remove" if args.remove else "replace", source=args.source.strip(),
-                        target=target, language=language)]
+    source = (args.source or "").strip() or None
+    language = args.language or detect_language((source or "") + (target or ""))
+    return [EditCommand(action="remove" if args.remove else "replace", source=source, target=target,
+                        language=language)]
 
 
 def run_edit(args) -> int:
@@ -69,14 +72,17 @@ def run_edit(args) -> int:
     check_options(args)
     check_outputs((args.output, "image"), (args.save_mask, "mask"))
     commands = edit_commands(args)
+    prompt = region_prompt(args)
     loaded = load_image(args.image)
+    prompt = prompt.within(loaded.rgb.size) if prompt is not None else None  # on the picture, before any model
     for note in loaded.notes:
         print(text("note", language, message=note.zh if language == "zh" else note.en), file=sys.stderr)
     editor = Editor(load_models(args.preset, device=args.device, overrides=dict(args.model)), settings_from(args))
     image, summaries = loaded.rgb, []
     changed = np.zeros((image.height, image.width), dtype=bool)
     for command in commands:
-        outcome = editor.run(command, image, interactive=False)
+        outcome = editor.run(command, image, region=prompt, interactive=False)
+        prompt = None  # the point or box is the first instruction's region
         step, image, note = outcome.step, outcome.image, outcome.note
         changed |= step.changed
         summaries.append(step_summary(step, note))

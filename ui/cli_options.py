@@ -75,6 +75,27 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
                         help="point a component (sam, clip_en, clip_zh, sd_en, sd_zh) at a Hub id or a local copy")
 
 
+def add_region_options(parser: argparse.ArgumentParser) -> None:
+    """--point / --box: the region of the first instruction by hand (as `:point` / `:box` in `chat`)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--point", nargs=2, type=finite_float, metavar=("X", "Y"),
+                       help="the first instruction's region is the thing at this pixel (e.g. --point 220 150)")
+    where.add_argument("--box", nargs=4, type=finite_float, metavar=("X0", "Y0", "X1", "Y1"),
+                       help="the first instruction's region is the thing in this box, in pixels")
+
+
+def region_prompt(args):
+    """The first instruction's RegionPrompt from --point / --box (None: found by its words); a box
+    that is backwards is refused now, one off the picture when the picture is known."""
+    from tools.regions import RegionPrompt
+
+    if getattr(args, "point", None) is not None:
+        return RegionPrompt("point", tuple(args.point))
+    if getattr(args, "box", None) is not None:
+        return RegionPrompt("box", tuple(args.box))
+    return None
+
+
 def settings_from(args):
     """The EditSettings the options ask for."""
     from agent.editor import EditSettings

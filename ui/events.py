@@ -7,7 +7,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Event:
-    """Something the user did: kind is "send", "pick", "goto", "undo", "redo", "reset",
+    """Something the user did: kind is "send", "words" (a message on the first page, with no picture
+    yet), "pick", "goto", "undo", "redo", "reset",
     "regenerate", "select", "clear", "upload", "sample" or "new"; value depends on the kind."""
 
     kind: str

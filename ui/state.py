@@ -96,6 +96,16 @@ class AppState:
         self.reply = self.selection = self.notice = None
         st.query_params[QUERY_KEY] = self.session.id
 
+    def start_from_words(self, text: str, editor: Editor, *, on_progress=None) -> Reply:
+        """A new conversation over a picture drawn from `text` ("画一张海边日落的图片"); its id goes into
+        the URL. Returns the drawing turn's reply; raises EditError (one line) when `text` asks for no
+        picture, and then nothing is made."""
+        self.session = Session.from_words(text, editor, store=session_store(), parse=self.parse,
+                                          on_progress=on_progress)
+        self.reply, self.selection, self.notice = self.session.opening, None, None
+        st.query_params[QUERY_KEY] = self.session.id
+        return self.session.opening
+
     def close(self) -> None:
         """Leave the conversation (it stays on disk) and go back to the start page."""
         self.session = self.reply = self.selection = self.notice = None

@@ -49,6 +49,10 @@ def handle(state: AppState, event: Event | None, language: str, editor: Editor, 
     elif event.kind == "clear":
         state.selection = None
         st.rerun()
+    elif event.kind == "words":  # the first page: a picture drawn from words starts the conversation
+        run(state, language, live, event.value,
+            lambda progress: state.start_from_words(event.value, editor, on_progress=progress),
+            fetch=(editor.models, detect_language(event.value)))
     elif event.kind == "send":
         prompt = state.selection.prompt if state.selection is not None else {}
         run(state, language, live, event.value, lambda progress: session.send(event.value, on_progress=progress,
@@ -67,7 +71,8 @@ def handle(state: AppState, event: Event | None, language: str, editor: Editor, 
 def run(state: AppState, language: str, live, said: str, call: Callable[[Callable], Reply],
         fetch: tuple[Models, str] | None = None) -> None:
     """Run a turn that may take long: the user's words, then a status with a per-step progress bar.
-    `fetch` (models, the turn's text language): download what the turn needs first, shown per file."""
+    `fetch` (models, the turn's text language): download what the turn needs first, shown per file.
+    A `call` that refuses (EditError: words that ask for no picture) leaves a notice in the words' language."""
     with live:
         with st.chat_message("user"):
             st.markdown(plain(said))
@@ -92,6 +97,10 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
             if fetch is not None:
                 fetch_for_turn(*fetch, on_progress=DownloadView(status, bar, language))
             reply = call(on_progress)
+    except EditError as error:  # nothing was made: say why in one line
+        status.update(label=t("failed", language), state="error", expanded=False)
+        state.notice = error.message_for(detect_language(said) if said.strip() else language)
+        st.rerun()
     except Exception:  # the session answers every failure itself; this is a bug in the page
         logger.exception("turn failed")
         status.update(label=t("failed", language), state="error", expanded=False)

@@ -6,6 +6,7 @@
     reply = session.send("选第二个")                          # when the reply asked to pick
     session.undo(); session.redo(); session.reset(); session.regenerate(); session.goto(1)
     session.send("换成狗", point=(120, 80))                  # a click instead of a word
+    session = Session.from_words("画一张海边日落的图片", editor)  # version 0 drawn from words
 
 Every turn takes the session's lock, so one session can be used from several threads; with a store,
 it also holds the saved session's writer lock (agent/session/lock.py) from catching up with the latest saved
@@ -19,6 +20,7 @@ commands on the `History` (agent/session/edits.py; each edit command is `Editor.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -35,12 +37,14 @@ from agent.session.edits import apply_control, run_commands
 from agent.session.history import History, HistoryState, Pending
 from agent.session.message import Answer, PickRequest, pick_region, read_message
 from agent.session.reply import Reply, join, say
+from agent.session.start import first_version, opening_answer
 from agent.session.store import SessionStore, Snapshot, new_session_id, write_export
 from agent.session.turn import Said, Turn, log_entry, turn_reply, unsaved_reply
 from agent.session.version import LogEntry, Version
 from agent.step import refusal
 from tools.errors import EditError, StorageError
 from tools.images import LoadedImage
+from tools.language import detect_language
 from tools.regions import RegionPrompt, checked_prompt
 from tools.unicode import clean_text
 
@@ -78,6 +82,32 @@ class Session:
         self._revision = snapshot.revision
         self.history = History(snapshot.versions, snapshot.pointer)
         self._log: list[LogEntry] = list(snapshot.log)
+        self.opening: Reply | None = None  # the reply of the turn that drew version 0 (from_words)
+
+    @classmethod
+    def from_words(cls, text: str, editor: Editor, *, store: SessionStore | None = None, interactive: bool = True,
+                   language: str | None = None, parse: Callable[[str], Sequence[EditCommand]] | None = None,
+                   session_id: str | None = None,
+                   on_progress: Callable[[Progress], None] | None = None) -> "Session":
+        """A new session whose version 0 is a picture drawn from `text` ("画一张海边日落的图片", "draw a
+        lighthouse on a cliff"; with no picture yet, "画一只猫" draws a cat too). The drawing is the
+        session's first turn: logged, saved with the session (version 0 keeps the words and the
+        generate step), its Reply in `session.opening`; edits after it in the same message run on it.
+        Then the session goes on like one over an upload. `language`: of the replies (None: the words').
+        Raises EditError, one line in both languages (`error.message_for(detect_language(text))`), when
+        `text` asks for no picture or it cannot be drawn: nothing is made or saved then."""
+        words = clean_text(check_message(text)).strip()
+        if parse is None:
+            from agent import parse_instruction as parse_words
+        else:
+            parse_words = parse
+        turn = Turn(language or detect_language(words), on_progress)
+        version, rest = first_version(turn, words, editor=editor, parse=parse_words)
+        turn.language = language or turn.language
+        snapshot = Snapshot(session_id or new_session_id(), (version,), 0, language=turn.language)
+        session = cls(version.image, editor, store=store, interactive=interactive, parse=parse, _snapshot=snapshot)
+        session.opening = session._open(turn, words, rest)
+        return session
 
     @classmethod
     def restore(cls, store: SessionStore, session_id: str, editor: Editor, **options) -> "Session":
@@ -219,6 +249,36 @@ class Session:
         return self._parse(text)
 
     # -------------------------------------------------------------------------- turn frame
+    def _open(self, turn: Turn, words: str, rest: Sequence[EditCommand]) -> Reply:
+        """The turn that drew version 0 (from_words): the message's other edits, the log, the save."""
+        drawn = self.history.current
+        kind, answer = "edited", opening_answer(drawn.steps[0].command, turn.language)
+        with self._lock, self._writer_lock():
+            if rest:
+                before = self.history.snapshot()
+                try:
+                    kind, more = run_commands(turn, self.history, rest, words, editor=self.editor,
+                                              interactive=self.interactive)
+                except EditError as failure:  # the picture stays; the edit after it is said to have failed
+                    self.history.restore(before)
+                    kind, more = "partial", failure.message_for(turn.language)
+                except Exception:  # a bug or a model failure: the log gets the traceback, the user a sentence
+                    logger.exception("the edits after a drawing failed: %r", words)
+                    self.history.restore(before)
+                    kind, more = "partial", say("internal", turn.language)
+                answer = join(turn.language, answer, more)
+            text = turn.text(answer, failed=False)
+            self._log.append(LogEntry("text", words, text, self.history.pointer, shows=self.history.current.uid,
+                                      made=True))
+            saved = None
+            if self.store is not None:
+                turn.notify("save")
+                saved, text = self._save_turn(turn, text)
+            reply = turn_reply(turn, kind=kind, text=text, before=drawn.image, history=self.history, error=None,
+                               saved=saved)
+        whole = np.ones((drawn.image.height, drawn.image.width), dtype=bool)  # no picture before this turn
+        return dataclasses.replace(reply, changed=whole)
+
     def _turn(self, said: Said, on_progress, work: Work) -> Reply:
         """Every turn: this object's lock, then the saved session's writer lock; catch up with a
         newer saved state; run `work`; on a failure put the history back; log; save; reply."""
