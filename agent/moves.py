@@ -56,8 +56,8 @@ def placement_step(models: Models, command: EditCommand, image: Image.Image, fou
     language, source = command.language, command.source or say("point_region", command.language)
     box = box_of(found.mask)
     where = where_to(command, box, image.size)
-    if where.box == box:
-        raise refusal("already_there", source=source)
+    if where.box == box:  # nowhere to go: already at that side, or no room to grow or shrink
+        raise refusal("already_there" if command.action == "move" else "no_room_to_resize", source=source)
 
     def on_step(done: int, total: int) -> None:
         notify(Progress("inpaint", done, total))

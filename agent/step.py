@@ -31,7 +31,8 @@ from tools.segment import Segment
 CANDIDATES_KEPT = 10  # candidate summaries kept per step in the history
 # refusals that leave nothing undone: a script may go on
 NO_OPS = frozenset({"nothing_to_undo", "nothing_to_redo", "already_original", "nothing_to_pick",
-                    "nothing_to_regenerate", "adjust_no_seed", "already_there"})
+                    "nothing_to_regenerate", "adjust_no_seed", "already_there",
+                    "no_room_to_resize"})
 ASK_MESSAGES = {"close": "ask_close", "weak": "ask_weak", "out_of_range": "out_of_range", "not_found": "not_found"}
 
 

@@ -204,3 +204,10 @@ def test_shrinking_a_tiny_object_to_a_tenth_keeps_at_least_one_pixel():
     assert where.box[2] - where.box[0] >= 1 and where.box[3] - where.box[1] >= 1
     result = place(scene, red_mask(scene), where.box, fill=grey_fill, blend=None)
     assert result.image.size == scene.size and not result.changed[:90].any()
+
+
+def test_growing_what_already_fills_the_picture_says_there_is_no_room(editor):
+    filling = picture(((100, 0, 140, 160), RED))  # as tall as the picture
+    with pytest.raises(NothingToDoError) as refused:
+        editor.run(EditCommand(action="resize", source="red", scale=2.0, language="zh"), filling, interactive=False)
+    assert "没法再改变大小" in refused.value.message_for("zh")
