@@ -134,11 +134,11 @@ class RemoteInpainter(Inpainter):
     def __init__(self, handle, *, model_id: str):
         self.handle, self.model_id, self.unet_calls = handle, model_id, 0
 
-    def _run(self, prompt, negative, image, mask, width, height, settings, on_step) -> object:
+    def _run(self, prompt, negative, image, mask, width, height, settings, on_step, *, strength: float) -> object:
         def attempt():
             picture = None
             stream = self.handle.options(stream=True).run.remote(prompt, negative, image, mask, width, height,
-                                                                 settings)
+                                                                 settings, strength=strength)
             for event in stream:
                 if event[0] == "step" and on_step is not None:
                     on_step(event[1], event[2])

@@ -118,7 +118,8 @@ class InpaintWorker:
         language = next(lang for lang, name in models.preset.inpainters.items() if name == component)
         self.inpainter = models.inpainter(language)
 
-    async def run(self, prompt: str, negative: str, image, mask, width: int, height: int, settings):
+    async def run(self, prompt: str, negative: str, image, mask, width: int, height: int, settings, *,
+                  strength: float = 1.0):
         """`Inpainter._run` here: yields ("step", done, total) while denoising, then ("image", PIL RGB)."""
         loop = asyncio.get_running_loop()
         steps: asyncio.Queue = asyncio.Queue()
@@ -127,7 +128,7 @@ class InpaintWorker:
             loop.call_soon_threadsafe(steps.put_nowait, ("step", done, total))
 
         job = asyncio.ensure_future(asyncio.to_thread(self.inpainter._run, prompt, negative, image, mask,
-                                                      width, height, settings, on_step))
+                                                      width, height, settings, on_step, strength=strength))
         while not job.done() or not steps.empty():
             waiter = asyncio.ensure_future(steps.get())
             await asyncio.wait({waiter, job}, return_when=asyncio.FIRST_COMPLETED)

@@ -99,6 +99,22 @@ def test_an_upload_and_two_turns_give_the_embedded_pictures_byte_for_byte(server
     assert shown["version"] == 2 and [v["instruction"] for v in shown["versions"]][1:] == ["把猫换成狗", "把狗变成红色"]
 
 
+def test_an_adjustment_and_a_restyle_through_the_api_give_the_embedded_pictures(server, tiny_models, small_photo):
+    from agent.editor import Editor, EditSettings
+    from agent.session import Session
+
+    client, _ = server
+    session_id = upload(client, small_photo, steps=2, seed=3)
+    embedded = Session(small_photo, Editor(tiny_models, EditSettings(steps=2, seed=3)))
+    for turn in ("把图片调亮一点", "把整张图变成油画风格"):  # no model, then SD at partial strength
+        served = client.post(f"/v1/sessions/{session_id}/messages", json={"text": turn})
+        assert served.status_code == 200, served.text
+        reply = embedded.send(turn)
+        assert served.json()["kind"] == reply.kind == "edited" and served.json()["text"] == reply.text
+        picture = client.get(f"/v1/sessions/{session_id}/image")
+        assert np.array_equal(pixels(picture.content), np.asarray(embedded.image))
+
+
 def test_a_restarted_server_continues_a_saved_session(server, tiny_models, small_photo):
     from agent.session.store import SessionStore
     from server.service import SessionService
