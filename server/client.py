@@ -51,6 +51,7 @@ class HttpSession:
         self._image: Image.Image | None = None
         self.alpha: Image.Image | None = None
         self._state: dict = {}
+        self.opening = None  # like Session: the first reply of a session drawn from words (none here)
         self.refresh()
 
     @classmethod

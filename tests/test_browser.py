@@ -93,6 +93,8 @@ def test_upload_edit_and_undo_in_a_real_browser(app_url, tmp_path, photo_file):
         try:
             page.goto(app_url)
             expect(page.get_by_text("上传一张照片", exact=False)).to_be_visible(timeout=60_000)
+            # the first page is drawn to its end (its chat box) before the user picks a file, as a person would
+            expect(page.get_by_placeholder("还没有图片", exact=False)).to_be_visible(timeout=60_000)
             page.locator("input[type=file]").first.set_input_files(str(photo_file))
             chat = page.get_by_placeholder("说说要怎么改", exact=False)
             expect(chat).to_be_visible(timeout=60_000)
