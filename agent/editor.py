@@ -167,13 +167,17 @@ class Editor:
 
     def region(self, image: Image.Image, *, point: tuple[float, float] | None = None,
                box: tuple[float, float, float, float] | None = None) -> np.ndarray:
-        """SAM's mask (bool HxW) for a click at `point` (x, y) or a drag of `box` (x0, y0, x1, y1) on
-        `image` (PIL RGB); a non-finite, backwards or off-picture prompt is refused before SAM runs."""
+        """SAM's mask (bool HxW) for a click at `point` (x, y) or a drag of `box` (x0, y0, x1, y1, kept
+        inside the box) on `image` (PIL RGB); a bad or off-picture prompt is refused before SAM runs."""
         prompt = check_region_inputs(image, point=point, box=box)
         segmenter = self.models.segmenter()
         if prompt.kind == "point":
             return segmenter.segment_point(image, prompt.value).mask
-        return segmenter.segment_box(image, prompt.value).mask
+        mask = segmenter.segment_box(image, prompt.value).mask
+        x0, y0, x1, y1 = (int(round(v)) for v in prompt.value)
+        inside = np.zeros_like(mask, dtype=bool)
+        inside[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+        return mask & inside if (mask & inside).any() else inside  # a box's region never leaves the box
 
     # ----------------------------------------------------------------------------- editing
     def edit(self, image: Image.Image, *, source: str, target: str | None = None, remove: bool = False,

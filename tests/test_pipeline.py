@@ -187,3 +187,9 @@ def test_a_region_prompt_is_a_point_a_box_or_a_two_dimensional_mask():
                                ("point", (float("nan"), 2), "nan")]:
         with pytest.raises(BadInputError, match=words):
             RegionPrompt(kind, value)
+
+
+def test_a_dragged_box_edits_only_inside_the_box(editor, cat_photo):
+    mask = editor.region(cat_photo, box=(100, 50, 300, 250))
+    ys, xs = np.nonzero(mask)
+    assert mask.any() and xs.min() >= 100 and xs.max() < 300 and ys.min() >= 50 and ys.max() < 250
