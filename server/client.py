@@ -51,29 +51,36 @@ class HttpSession:
         self._image: Image.Image | None = None
         self.alpha: Image.Image | None = None
         self._state: dict = {}
-        self.opening = None  # like Session: the first reply of a session drawn from words (none here)
+        self.opening: Reply | None = None  # like Session: the drawing's reply of a session made from words
         self.refresh()
 
     @classmethod
     def create(cls, url: str, image: Image.Image | LoadedImage, *, steps: int | None = None, guidance: float = 7.5,
                seed: int = 0, language: str = "zh", interactive: bool = True,
                api_key: str | None = None) -> "HttpSession":
+        """A new server-side session over `image` (PIL, or a LoadedImage with its alpha)."""
         rgb, alpha = (image.rgb, image.alpha) if isinstance(image, LoadedImage) else to_rgb_and_alpha(image)
         fields = {"guidance": str(guidance), "seed": str(seed), "language": language,
                   "interactive": str(interactive).lower()}
         if steps is not None:
             fields["steps"] = str(steps)
-        import httpx
-
-        try:
-            answer = httpx.post(f"{url.rstrip('/')}/v1/sessions", headers=auth(api_key), data=fields, timeout=120,
-                                files={"image": ("photo.png", image_to_png_bytes(rgb, alpha), "image/png")})
-        except httpx.HTTPError as error:
-            raise unreachable(url) from error
-        body = answer.json()
-        if answer.status_code != 201:
-            raise BadInputError(body.get("message", answer.text), zh=body.get("message", answer.text))
+        files = {"image": ("photo.png", image_to_png_bytes(rgb, alpha), "image/png")}
+        body = post_new_session(url, api_key, timeout=120, data=fields, files=files)
         return cls(url, body["id"], api_key=api_key)
+
+    @classmethod
+    def from_words(cls, url: str, text: str, *, steps: int | None = None, guidance: float = 7.5, seed: int = 0,
+                   language: str | None = None, interactive: bool = True,
+                   api_key: str | None = None) -> "HttpSession":
+        """A new server-side session whose version 0 is drawn from `text` ("画一张海边日落的图片"); its
+        reply is `.opening`, as `Session.from_words`. Raises BadInputError with the server's one line
+        when `text` asks for no picture (nothing is made then)."""
+        body = post_new_session(url, api_key, timeout=900, json={
+            "text": text, "steps": steps, "guidance": guidance, "seed": seed, "language": language,
+            "interactive": interactive})
+        session = cls(url, body["id"], api_key=api_key)
+        session.opening = session._reply(body["reply"], before=None)
+        return session
 
     # ------------------------------------------------------------------------------ reading
     def refresh(self) -> None:
@@ -155,10 +162,10 @@ class HttpSession:
                          version=self.pointer, versions=len(self.versions), error=data.get("error", "error"))
         return self._reply(data, before)
 
-    def _reply(self, data: dict, before: Image.Image) -> Reply:
+    def _reply(self, data: dict, before: Image.Image | None) -> Reply:
         after = self.image
         changed = None
-        if after.size == before.size:
+        if before is not None and after.size == before.size:
             diff = (np.asarray(after) != np.asarray(before)).any(axis=2)
             changed = diff if diff.any() else None
         views = []
@@ -209,6 +216,22 @@ class HttpSession:
 
     def _get_json(self, path: str) -> dict:
         return self._get(path).json()
+
+
+def post_new_session(url: str, api_key: str | None, *, timeout: float, **request) -> dict:
+    """POST /v1/sessions with `request` (httpx keywords: data/files or json); the 201 body, else the
+    server's one-line refusal as a BadInputError (a server out of reach: ModelUnavailableError)."""
+    import httpx
+
+    try:
+        answer = httpx.post(f"{url.rstrip('/')}/v1/sessions", headers=auth(api_key), timeout=timeout, **request)
+        body = answer.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise unreachable(url) from error
+    if answer.status_code != 201:
+        message = body.get("message", answer.text) if isinstance(body, dict) else answer.text
+        raise BadInputError(message, zh=message)
+    return body
 
 
 def auth(api_key: str | None) -> dict[str, str]:

@@ -16,11 +16,11 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
 from ray import serve
 from starlette.exceptions import HTTPException
 
@@ -29,8 +29,20 @@ from server.config import ServeConfig
 from server.errors import UnknownVersionError, status_of, too_large
 from server.events import event_stream
 from server.remote import RemoteModels
-from server.service import GenerationSettings, SessionService
-from server.wire import Goto, Message, Pick, Regenerate, Select, error_body, reply_body, session_body
+from server.service import SessionService
+from server.wire import (
+    NEW_SESSION_BODIES,
+    Goto,
+    Message,
+    NewSessionFromWords,
+    Pick,
+    Regenerate,
+    Select,
+    SessionOptions,
+    error_body,
+    reply_body,
+    session_body,
+)
 from server.workers import InpaintWorker, RankWorker, SegmentWorker, worker_environment
 from tools.errors import EditError
 from tools.images import image_to_png_bytes
@@ -113,6 +125,19 @@ async def _guard(request: Request, call_next):
     return await call_next(request)
 
 
+def parsed(model, data):
+    """`data` (JSON bytes or form fields) as the pydantic `model`; a mismatch answers 422 like FastAPI's."""
+    try:
+        return model.model_validate_json(data) if isinstance(data, bytes) else model.model_validate(data)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors()) from None
+
+
+def created_body(session) -> dict:
+    return {"id": session.id, "version": session.pointer, "versions": len(session.versions),
+            "size": list(session.image.size), "language": session.language}
+
+
 def png(data: bytes) -> Response:
     return Response(data, media_type="image/png")
 
@@ -153,16 +178,23 @@ class Gateway:
             return JSONResponse({"status": "unavailable", "preset": self.preset}, status_code=503)
         return {"status": "ok", "preset": self.preset, "models": sorted(self.handles)}
 
-    @api.post("/v1/sessions", status_code=201)
-    async def create(self, image: Annotated[UploadFile, File()], steps: Annotated[int | None, Form()] = None,
-                     guidance: Annotated[float, Form()] = 7.5, seed: Annotated[int, Form()] = 0,
-                     language: Annotated[str, Form()] = "zh", interactive: Annotated[bool, Form()] = True):
+    @api.post("/v1/sessions", status_code=201, openapi_extra=NEW_SESSION_BODIES)
+    async def create(self, request: Request):
+        """A photo (multipart `image`, options as form fields) or words (JSON `{"text": "画一张…"}`)."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            words = parsed(NewSessionFromWords, await request.body())
+            session = await self._run(self.service.create_from_words, words.text, settings=words.settings())
+            _, reply = reply_body(session.opening, session)
+            return JSONResponse({**created_body(session), "reply": reply}, status_code=201)
+        form = await request.form()
+        image = form.get("image")
+        if not hasattr(image, "read"):
+            raise RequestValidationError([{"type": "missing", "loc": ("body", "image"),
+                                           "msg": "a photo (multipart 'image') or JSON {\"text\": ...} is required"}])
+        options = parsed(SessionOptions, {k: v for k, v in form.items() if k != "image"})
         data = await image.read(self.max_upload_bytes + 1)
-        settings = GenerationSettings(steps=steps, guidance=guidance, seed=seed, language=language,
-                                      interactive=interactive)
-        session = await self._run(self.service.create, data, settings=settings)
-        return JSONResponse({"id": session.id, "version": session.pointer, "versions": len(session.versions),
-                             "size": list(session.image.size), "language": session.language}, status_code=201)
+        session = await self._run(self.service.create, data, settings=options.settings())
+        return JSONResponse(created_body(session), status_code=201)
 
     @api.post("/v1/sessions/{session_id}/messages")
     async def message(self, session_id: str, body: Message):

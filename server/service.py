@@ -3,7 +3,8 @@ unguessable ids checked before any disk access, one running turn per session (a 
 "busy"), the running turn's progress for the event stream, per-session generation settings.
 
     service = SessionService(models, SessionStore(data_dir))    # models: RemoteModels or Models
-    session = service.create(upload_bytes, settings=GenerationSettings(seed=7))
+    session = service.create(upload_bytes, settings=SessionSettings(EditSettings(seed=7)))
+    session = service.create_from_words("画一张海边日落的图片", settings=SessionSettings())
     reply = service.turn(session.id, "send", "把猫换成狗")
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 from agent.edit_types import EditSettings, Progress
 from agent.editor import Editor
@@ -29,14 +30,30 @@ SETTINGS_FOLDER = ".server-settings"  # beside the sessions; not a session id, s
 
 
 @dataclass(frozen=True)
-class GenerationSettings:
-    """A session's diffusion settings (None: the preset's default steps) and reply language."""
+class SessionSettings:
+    """What a client chose when it made a session: the editor's settings (steps, guidance, seed), the
+    replies' language (None: a photo's session answers in Chinese, a drawn one in its words' language)
+    and whether to ask among candidates (False: take the best one, for scripts). Saved beside the
+    session so a restarted server continues it the same way."""
 
-    steps: int | None = None
-    guidance: float = 7.5
-    seed: int = 0
-    language: str = "zh"
-    interactive: bool = True  # False: take the best candidate instead of asking (scripts)
+    edit: EditSettings = field(default_factory=EditSettings)
+    language: str | None = None
+    interactive: bool = True
+
+    def to_json(self) -> str:
+        edit = self.edit
+        return json.dumps({"steps": edit.steps, "guidance": edit.guidance, "seed": edit.seed,
+                           "language": self.language, "interactive": self.interactive})
+
+    @classmethod
+    def from_json(cls, text: str) -> "SessionSettings":
+        """The settings written by `to_json`; defaults for anything missing or unreadable."""
+        try:
+            data = json.loads(text)
+            edit = EditSettings(**{k: data[k] for k in ("steps", "guidance", "seed") if k in data})
+            return cls(edit, language=data.get("language"), interactive=bool(data.get("interactive", True)))
+        except (ValueError, TypeError, AttributeError):
+            return cls()
 
 
 @dataclass
@@ -59,13 +76,9 @@ class SessionService:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------------ sessions
-    def create(self, data: bytes, *, settings: GenerationSettings) -> Session:
+    def create(self, data: bytes, *, settings: SessionSettings) -> Session:
         """A new saved session on the uploaded picture `data` (bytes of an image file)."""
-        if settings.language not in ("zh", "en"):
-            raise BadInputError(f"language must be 'zh' or 'en', got {settings.language!r}.",
-                                zh=f"language 只能是 'zh' 或 'en'，收到 {settings.language!r}。")
-        editor = self._editor(settings)
-        editor.inpaint_settings()  # bad steps, guidance or seed: refused before anything is saved
+        editor = self._checked_editor(settings)
         if len(data) > self.max_upload_bytes:
             raise too_large(self.max_upload_bytes)
         try:
@@ -74,12 +87,21 @@ class SessionService:
             if "megapixel" in error.message:
                 raise too_large(self.max_upload_bytes) from error
             raise NotAnImageError(error.message, zh=error.message_zh) from error
-        session = Session(loaded, editor, store=self.store, language=settings.language,
+        session = Session(loaded, editor, store=self.store, language=settings.language or "zh",
                           interactive=settings.interactive)
         session.save()
         self._write_settings(session.id, settings)
-        self._keep(session)
-        return session
+        return self._keep(session)
+
+    def create_from_words(self, text: str, *, settings: SessionSettings) -> Session:
+        """A new saved session whose version 0 is drawn from `text` ("画一张海边日落的图片"); its reply
+        is `session.opening`. Raises EditError (one line) when `text` asks for no picture: nothing is
+        made or saved then."""
+        editor = self._checked_editor(settings)
+        session = Session.from_words(text, editor, store=self.store, language=settings.language,
+                                     interactive=settings.interactive)
+        self._write_settings(session.id, settings)
+        return self._keep(session)
 
     def session(self, session_id: str) -> Session:
         """The session `session_id` (from memory, else the store); UnknownSessionError otherwise."""
@@ -92,7 +114,8 @@ class SessionService:
         if session_id not in self.store.sessions():
             raise unknown_session(session_id)
         settings = self._read_settings(session_id)
-        session = Session.restore(self.store, session_id, self._editor(settings), interactive=settings.interactive)
+        session = Session.restore(self.store, session_id, Editor(self.models, settings.edit),
+                                  interactive=settings.interactive)
         return self._keep(session)
 
     def delete(self, session_id: str) -> None:
@@ -140,8 +163,14 @@ class SessionService:
             return self._running.get(session_id)
 
     # ------------------------------------------------------------------------------- helpers
-    def _editor(self, settings: GenerationSettings) -> Editor:
-        return Editor(self.models, EditSettings(steps=settings.steps, guidance=settings.guidance, seed=settings.seed))
+    def _checked_editor(self, settings: SessionSettings) -> Editor:
+        """The session's editor; bad language, steps, guidance or seed refused before anything is made."""
+        if settings.language not in (None, "zh", "en"):
+            raise BadInputError(f"language must be 'zh' or 'en', got {settings.language!r}.",
+                                zh=f"language 只能是 'zh' 或 'en'，收到 {settings.language!r}。")
+        editor = Editor(self.models, settings.edit)
+        editor.inpaint_settings()
+        return editor
 
     def _keep(self, session: Session) -> Session:
         with self._lock:
@@ -154,15 +183,14 @@ class SessionService:
                 self._open.pop(oldest)
         return session
 
-    def _write_settings(self, session_id: str, settings: GenerationSettings) -> None:
+    def _write_settings(self, session_id: str, settings: SessionSettings) -> None:
         folder = self.store.root / SETTINGS_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{session_id}.json").write_text(json.dumps(asdict(settings)), encoding="utf-8")
+        (folder / f"{session_id}.json").write_text(settings.to_json(), encoding="utf-8")
 
-    def _read_settings(self, session_id: str) -> GenerationSettings:
+    def _read_settings(self, session_id: str) -> SessionSettings:
         try:
-            data = json.loads((self.store.root / SETTINGS_FOLDER / f"{session_id}.json").read_text(encoding="utf-8"))
-            return GenerationSettings(**{k: data[k] for k in ("steps", "guidance", "seed", "language", "interactive")
-                                  if k in data})
-        except (OSError, ValueError, TypeError):
-            return GenerationSettings()
+            text = (self.store.root / SETTINGS_FOLDER / f"{session_id}.json").read_text(encoding="utf-8")
+        except OSError:
+            return SessionSettings()
+        return SessionSettings.from_json(text)

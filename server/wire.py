@@ -6,12 +6,43 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.edit_types import EditSettings
 from agent.session.reply import Reply
 from agent.session.session import Session
 from server.errors import status_of
+from server.service import SessionSettings
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
+
+
+class SessionOptions(BaseModel):
+    """POST /v1/sessions: how the session generates and answers. With a photo these are form fields
+    beside the multipart `image`; with words, the JSON body also has `text` (NewSessionFromWords)."""
+
+    model_config = ConfigDict(extra="forbid")
+    steps: int | None = None  # None: the preset's default; ranges are checked with the editor's messages
+    guidance: float = 7.5
+    seed: int = 0
+    language: str | None = Field(default=None, max_length=8)  # "zh" or "en"; None: zh, or the words'
+    interactive: bool = True
+
+    def settings(self) -> SessionSettings:
+        return SessionSettings(EditSettings(steps=self.steps, guidance=self.guidance, seed=self.seed),
+                               language=self.language, interactive=self.interactive)
+
+
+class NewSessionFromWords(SessionOptions):
+    """POST /v1/sessions as JSON: a session whose first picture is drawn from `text` ("画一张海边日落的图片")."""
+
+    text: str = Field(max_length=2000)
+
+
+NEW_SESSION_BODIES = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
+        "image": {"type": "string", "format": "binary", "description": "the photo"},
+        **SessionOptions.model_json_schema()["properties"]}}},
+    "application/json": {"schema": NewSessionFromWords.model_json_schema()}}}}
 
 
 class Message(BaseModel):

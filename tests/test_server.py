@@ -115,6 +115,43 @@ def test_an_adjustment_and_a_restyle_through_the_api_give_the_embedded_pictures(
         assert np.array_equal(pixels(picture.content), np.asarray(embedded.image))
 
 
+def test_a_session_drawn_from_words_gives_the_embedded_picture_and_goes_on(server, tiny_models):
+    from agent.editor import Editor, EditSettings
+    from agent.session import Session
+
+    client, _ = server
+    words = "画一张海边日落的图片"
+    answer = client.post("/v1/sessions", json={"text": words, "steps": 1, "seed": 4})
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    embedded = Session.from_words(words, Editor(tiny_models, EditSettings(steps=1, seed=4)))
+    assert created["version"] == 0 and created["language"] == "zh"
+    assert created["reply"]["kind"] == embedded.opening.kind and created["reply"]["text"] == embedded.opening.text
+    picture = client.get(f"/v1/sessions/{created['id']}/image")
+    assert np.array_equal(pixels(picture.content), np.asarray(embedded.image))
+    turn = client.post(f"/v1/sessions/{created['id']}/messages", json={"text": "把图片调亮一点"})
+    assert turn.status_code == 200 and turn.json()["version"] == 1
+    assert client.post(f"/v1/sessions/{created['id']}/undo").json()["version"] == 0
+
+
+@pytest.mark.parametrize("body, status, kind", [
+    ({"text": "你好"}, 400, "bad_input"),                       # words that ask for no picture
+    ({"text": ""}, 400, "bad_input"),
+    ({"text": 5}, 422, "schema"),
+    ({"text": "画一只猫", "colour": "red"}, 422, "schema"),
+    ({"text": "画一只猫", "steps": 0}, 400, "bad_input"),
+    ({"text": "画一只猫", "language": "fr"}, 400, "bad_input"),
+    ({}, 422, "schema"),
+])
+def test_words_that_cannot_start_a_session_get_one_line_and_make_nothing(server, body, status, kind):
+    client, data = server
+    before = sorted(p.name for p in data.iterdir())
+    answer = client.post("/v1/sessions", json=body)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"] == kind and "\n" not in answer.json()["message"]
+    assert sorted(p.name for p in data.iterdir()) == before
+
+
 def test_a_restarted_server_continues_a_saved_session(server, tiny_models, small_photo):
     from agent.session.store import SessionStore
     from server.service import SessionService
@@ -279,6 +316,20 @@ def test_the_cli_runs_a_script_on_the_server_with_the_embedded_result(server, ph
                           np.asarray(Image.open(embedded).convert("RGB")))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == lines[3] and lines[1] == lines[4]  # the same replies, turn by turn
+
+
+def test_the_cli_draws_from_words_on_the_server_with_the_embedded_result(server, tmp_path, capsys):
+    from ui.cli import main
+
+    client, _ = server
+    served, embedded = tmp_path / "served.png", tmp_path / "embedded.png"
+    turns = ["--new", "画一张海边日落的图片", "把图片调亮一点", "--preset", "tiny", "--steps", "1", "--seed", "6"]
+    assert main(["run", *turns, "-o", str(served), "--server", str(client.base_url)]) == 0
+    assert main(["run", *turns, "-o", str(embedded)]) == 0
+    assert np.array_equal(np.asarray(Image.open(served).convert("RGB")),
+                          np.asarray(Image.open(embedded).convert("RGB")))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == lines[3:5]  # the drawing's reply and the edit's, the same both ways
 
 
 def test_the_buttons_the_mask_preview_the_export_and_delete(server, small_photo):

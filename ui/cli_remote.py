@@ -6,6 +6,7 @@ import os
 
 from tools.errors import BadInputError
 from tools.images import load_image
+from tools.unicode import clean_text
 
 SERVER_ENV = "EDIT_EVERYTHING_SERVER"
 
@@ -16,11 +17,15 @@ def server_of(args) -> str | None:
 
 
 def open_remote_session(args, url: str, *, interactive: bool):
-    """A new server-side session over `args.image`, or `--session ID` continued on the server."""
+    """A new server-side session over `args.image` or drawn from `--new WORDS`, or `--session ID`
+    continued on the server."""
     from server.client import HttpSession
 
     if args.session:
         return HttpSession(url, args.session)
+    if getattr(args, "new", None) is not None:
+        return HttpSession.from_words(url, clean_text(args.new), steps=args.steps, guidance=args.guidance,
+                                      seed=args.seed, interactive=interactive)
     if args.image is None:
         raise BadInputError("Give the photo to edit, or --session ID to continue a session on the server.",
                             zh="请给出要编辑的照片，或者用 --session ID 继续服务器上的会话。")

@@ -60,15 +60,15 @@ def refused(key: str, **fields) -> BadInputError:
     return BadInputError(text(key, "en", **fields), zh=text(key, "zh", **fields))
 
 
-def check_start(args) -> None:
+def check_start(args, *, on_server: bool = False) -> None:
     """One way to start, refused in one line before any model loads: a photo, --new words (that ask
-    for a picture), or --session with --data-dir."""
+    for a picture), or --session (with --data-dir, unless the session lives `on_server`)."""
     new = getattr(args, "new", None)
     if new is not None and args.image is not None:
         raise refused("new_and_image", image=args.image)
     if new is not None and args.session:
         raise refused("new_and_session")
-    if args.session and not args.data_dir:
+    if args.session and not args.data_dir and not on_server:
         raise BadInputError("--session needs --data-dir (where the session was saved).",
                             zh="--session 需要同时给出 --data-dir（会话保存的位置）。")
     if args.image is None and not args.session and new is None:
@@ -94,8 +94,7 @@ def open_session(args, *, interactive: bool, on_progress=None, region=None):
     language = getattr(args, "ui_language", "en")
     check_options(args)
     if server_of(args):
-        if getattr(args, "new", None) is not None:
-            raise refused("new_on_server")
+        check_start(args, on_server=True)
         return open_remote_session(args, server_of(args), interactive=interactive)
     check_start(args)
     loaded = None if args.image is None else load_image(args.image)
