@@ -21,6 +21,7 @@ from PIL import Image
 
 from agent.edit_types import Progress
 from agent.session.reply import CandidateView, Reply, overview, thumbnail
+from agent.session.store import SESSION_ID
 from agent.session.version import LogEntry
 from tools.errors import BadInputError, ModelUnavailableError, StorageError
 from tools.images import LoadedImage, image_to_png_bytes, to_rgb_and_alpha
@@ -77,6 +78,9 @@ class HttpSession:
                  accept_language: str | None = None):
         import httpx
 
+        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):  # never a path trick in a URL
+            shown = "".join(ch if ch.isprintable() else "?" for ch in str(session_id)[:80])
+            raise BadInputError(f"'{shown}' is not a session id.", zh=f"“{shown}”不是有效的会话编号。")
         self.url, self.id = url.rstrip("/"), session_id
         headers = {**auth(api_key), **({"accept-language": accept_language} if accept_language else {})}
         self.client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
