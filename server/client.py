@@ -3,6 +3,7 @@
     session = HttpSession.create("http://127.0.0.1:8000", load_image("photo.jpg"), seed=7)
     reply = session.send("把猫换成狗", on_progress=print)     # agent.session.reply.Reply, as embedded
     session.image; session.versions; session.undo(); session.export("s.zip")
+    session.log; session.history.can_undo; session.pending; session.region(point=(80, 50))  # what a page reads
 
 Progress comes from the event stream (GET …/events) while the turn runs. Errors the server answers
 are the replies' `error`/`text` (as embedded); a server that cannot be reached is a ModelUnavailableError.
