@@ -85,11 +85,11 @@ class HttpSession:
         self.url, self.id = url.rstrip("/"), session_id
         headers = {**auth(api_key), **({"accept-language": accept_language} if accept_language else {})}
         self.client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
+        self._pictures: dict[str, Image.Image] = {}  # version uid → picture (versions never change)
+        self._masks: dict[str, np.ndarray] = {}
         self._image: Image.Image | None = None
         self.alpha: Image.Image | None = None
         self._state: dict = {}
-        self._pictures: dict[str, Image.Image] = {}  # version uid → picture (versions never change)
-        self._masks: dict[str, np.ndarray] = {}
         self.opening = None  # like Session: the first reply of a session drawn from words (none here)
         self.refresh()
 
