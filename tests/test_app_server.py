@@ -1,5 +1,8 @@
 """The Streamlit app against a server (EDIT_EVERYTHING_SERVER): a real local Ray Serve of the tiny
-preset, started once for this module; the page is driven headless by streamlit.testing.v1.AppTest."""
+preset, started once for this module; the page is driven headless by streamlit.testing.v1.AppTest.
+
+The two tests of the first page from words need `HttpSession.from_words` (POST /v1/sessions with JSON
+{"text"}), which comes with the server's sessions from words."""
 from __future__ import annotations
 
 import io
@@ -164,3 +167,30 @@ def test_a_server_out_of_reach_is_one_line_and_nothing_is_lost(small_photo, monk
     ok(down)
     assert [w.value.replace("\\", "") for w in down.warning] == [f"无法连接服务器 {gone}。"]
     assert "Traceback" not in str(down)
+
+
+def test_words_on_the_first_page_draw_the_first_picture_on_the_server(server):
+    app = new_app()
+    app.sidebar.number_input(key="steps-tiny").set_value(1).run()
+    send(app, "画一张海边日落的图片")
+    ok(app)
+    session = state(app).session
+    assert session is not None and app.query_params["session"] == session.id
+    assert said(app)[:2] == [("user", "画一张海边日落的图片"), ("assistant", session.log[0].reply)]
+    assert last_reply(app).startswith("好了：画了一张新图：") and session.pointer == 0
+    shown = httpx.get(f"{server}/v1/sessions/{session.id}").json()
+    assert shown["versions"][0]["instruction"] == "画一张海边日落的图片"
+    send(app, "把图片调亮一点")  # then on like an upload
+    ok(app)
+    assert session.pointer == 1 and [b.label for b in app.button if b.key and b.key.startswith("goto-")] == \
+        ["原图", "第 1 版"]
+
+
+def test_words_that_ask_for_no_picture_get_the_servers_one_line_and_nothing_starts():
+    app = new_app()
+    send(app, "把猫换成狗")
+    ok(app)
+    assert state(app).session is None and "session" not in app.query_params
+    (warning,) = app.warning
+    assert warning.value.replace("\\", "").startswith("还没有图片，“把猫换成狗”也没有说要画什么")
+    assert "Traceback" not in warning.value
