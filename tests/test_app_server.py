@@ -6,6 +6,8 @@ The two tests of the first page from words need `HttpSession.from_words` (POST /
 from __future__ import annotations
 
 import io
+import threading
+import time
 import zipfile
 
 import httpx
@@ -168,6 +170,39 @@ def test_a_server_out_of_reach_is_one_line_and_nothing_is_lost(small_photo, monk
     assert [w.value.replace("\\", "") for w in down.warning] == [f"无法连接服务器 {gone}。"]
     assert "Traceback" not in str(down)
 
+
+
+def test_a_turn_the_server_refuses_is_one_line_on_the_page(server, small_photo):
+    """Another client's turn still runs on this session: the server answers 429 busy, the page says so."""
+    app = new_app()
+    upload(app, small_photo, steps=30)
+    session = state(app).session
+    other: dict = {}
+    worker = threading.Thread(target=lambda: other.update(answer=httpx.post(
+        f"{server}/v1/sessions/{session.id}/messages", json={"text": "把猫换成狗"}, timeout=300)))
+    worker.start()
+    with httpx.Client(base_url=server, timeout=60) as client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not diffusing(client, session.id):
+            time.sleep(0.05)
+    send(app, "把沙发变成红色")
+    worker.join()
+    ok(app)
+    assert [w.value.replace("\\", "") for w in app.warning] == \
+        ["这个会话还在处理上一条消息；请等它完成后再发送。"]
+    assert other["answer"].status_code == 200
+    assert not any("把沙发变成红色" in text for _, text in said(app))  # the refused words made no turn
+
+
+def diffusing(client: httpx.Client, session_id: str) -> bool:
+    """True once the session's running turn has made its second diffusion step."""
+    with client.stream("GET", f"/v1/sessions/{session_id}/events") as stream:
+        for line in stream.iter_lines():
+            if '"stage": "inpaint"' in line and '"done": 2' in line:
+                return True
+            if line.startswith("event: end") or line.startswith("event: idle"):
+                return False
+    return False
 
 def test_words_on_the_first_page_draw_the_first_picture_on_the_server(server):
     app = new_app()
