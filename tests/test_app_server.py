@@ -175,7 +175,7 @@ def test_a_server_out_of_reach_is_one_line_and_nothing_is_lost(small_photo, monk
 def test_a_turn_the_server_refuses_is_one_line_on_the_page(server, small_photo):
     """Another client's turn still runs on this session: the server answers 429 busy, the page says so."""
     app = new_app()
-    upload(app, small_photo, steps=30)
+    upload(app, small_photo, steps=12)
     session = state(app).session
     other: dict = {}
     worker = threading.Thread(target=lambda: other.update(answer=httpx.post(
