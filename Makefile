@@ -1,4 +1,5 @@
 # One command each: `make run` starts the chat app, `make test` runs every test.
+# `make run SERVER=http://127.0.0.1:8000` starts the app against an `edit-everything serve`.
 # Both create .venv and install what they need on first use.
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/streamlit run ui/app.py -- --preset $(PRESET)
+	$(VENV)/bin/streamlit run ui/app.py -- --preset $(PRESET) $(if $(SERVER),--server $(SERVER))
 
 test: install browser
 	$(VENV)/bin/ruff check .

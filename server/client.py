@@ -3,6 +3,7 @@
     session = HttpSession.create("http://127.0.0.1:8000", load_image("photo.jpg"), seed=7)
     reply = session.send("把猫换成狗", on_progress=print)     # agent.session.reply.Reply, as embedded
     session.image; session.versions; session.undo(); session.export("s.zip")
+    session.log; session.history.can_undo; session.pending; session.region(point=(80, 50))  # what a page reads
 
 Progress comes from the event stream (GET …/events) while the turn runs. Errors the server answers
 are the replies' `error`/`text` (as embedded); a server that cannot be reached is a ModelUnavailableError.
@@ -13,14 +14,16 @@ import io
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from agent.edit_types import Progress
-from agent.session.reply import CandidateView, Reply, thumbnail
+from agent.session.reply import CandidateView, Reply, overview, thumbnail
+from agent.session.store import SESSION_ID
+from agent.session.version import LogEntry
 from tools.errors import BadInputError, ModelUnavailableError, StorageError
 from tools.images import LoadedImage, image_to_png_bytes, to_rgb_and_alpha
 
@@ -28,9 +31,10 @@ SERVER_ENV = "EDIT_EVERYTHING_SERVER"
 API_KEY_ENV = "EDIT_EVERYTHING_API_KEY"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VersionView:
-    """What a client sees of a version: its number, kind, instruction and seed."""
+    """What a client sees of a version: its number, kind, instruction and seed; `image` (PIL RGB) and
+    `mask` (bool HxW, the pixels its edits could change; None for one without edits) load on first use."""
 
     number: int
     kind: str
@@ -38,16 +42,51 @@ class VersionView:
     seed: int | None
     model_ids: dict
     timings: dict
+    uid: str = ""
+    edited: bool = False
+    owner: "HttpSession | None" = field(default=None, repr=False)
+
+    @property
+    def image(self) -> Image.Image:
+        return self.owner.picture(self)
+
+    @property
+    def mask(self) -> np.ndarray | None:
+        return self.owner.edited_mask(self) if self.edited else None
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """Which history buttons apply now, as the server says (like agent.session.history.History)."""
+
+    can_undo: bool
+    can_redo: bool
+    can_reset: bool
+    can_regenerate: bool
+
+
+@dataclass(frozen=True)
+class PendingView:
+    """A pick the server waits for (the numbered candidates are in the last reply)."""
+
+    version: int
 
 
 class HttpSession:
     """One server-side session, driven like `agent.session.Session`."""
 
-    def __init__(self, url: str, session_id: str, *, api_key: str | None = None, timeout: float = 900):
+    def __init__(self, url: str, session_id: str, *, api_key: str | None = None, timeout: float = 900,
+                 accept_language: str | None = None):
         import httpx
 
+        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):  # never a path trick in a URL
+            shown = "".join(ch if ch.isprintable() else "?" for ch in str(session_id)[:80])
+            raise BadInputError(f"'{shown}' is not a session id.", zh=f"“{shown}”不是有效的会话编号。")
         self.url, self.id = url.rstrip("/"), session_id
-        self.client = httpx.Client(base_url=self.url, timeout=timeout, headers=auth(api_key))
+        headers = {**auth(api_key), **({"accept-language": accept_language} if accept_language else {})}
+        self.client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
+        self._pictures: dict[str, Image.Image] = {}  # version uid → picture (versions never change)
+        self._masks: dict[str, np.ndarray] = {}
         self._image: Image.Image | None = None
         self.alpha: Image.Image | None = None
         self._state: dict = {}
@@ -98,7 +137,8 @@ class HttpSession:
     @property
     def versions(self) -> tuple[VersionView, ...]:
         return tuple(VersionView(v["number"], v["kind"], v["instruction"], v["seed"], v.get("model_ids", {}),
-                                 v.get("timings", {})) for v in self._state["versions"])
+                                 v.get("timings", {}), v.get("uid", ""), v.get("edited", False), self)
+                     for v in self._state["versions"])
 
     @property
     def current(self) -> VersionView:
@@ -112,6 +152,47 @@ class HttpSession:
             picture.load()
             self._image, self.alpha = to_rgb_and_alpha(picture)
         return self._image
+
+    @property
+    def history(self) -> HistoryView:
+        can, last = self._state.get("can", {}), len(self._state["versions"]) - 1
+        return HistoryView(can.get("undo", self.pointer > 0), can.get("redo", self.pointer < last),
+                           can.get("reset", False), can.get("regenerate", False))
+
+    @property
+    def pending(self) -> PendingView | None:
+        """The pick the server waits for, or None."""
+        return PendingView(self.pointer) if self._state.get("waiting") else None
+
+    @property
+    def log(self) -> tuple[LogEntry, ...]:
+        """The conversation, one entry per turn (`shows` names a version by its uid, as embedded)."""
+        return tuple(LogEntry(e["kind"], e["said"], e["reply"], e["version"], e.get("number"), e.get("shows"),
+                              e.get("made", False)) for e in self._state.get("log", []))
+
+    def picture(self, version: VersionView) -> Image.Image:
+        """`version`'s picture (PIL RGB), fetched once."""
+        if version.uid not in self._pictures:
+            data = self._get(f"/v1/sessions/{self.id}/versions/{version.number}.png").content
+            self._pictures[version.uid] = to_rgb_and_alpha(Image.open(io.BytesIO(data)))[0]
+        return self._pictures[version.uid]
+
+    def edited_mask(self, version: VersionView) -> np.ndarray:
+        """bool HxW: the pixels `version`'s edits could change, fetched once."""
+        if version.uid not in self._masks:
+            self._masks[version.uid] = png_mask(self._get(f"/v1/sessions/{self.id}/versions/{version.number}/mask.png"))
+        return self._masks[version.uid]
+
+    def region(self, *, point=None, box=None) -> np.ndarray:
+        """SAM's mask (bool HxW) of the current picture under a click (x, y) or a box (x0, y0, x1, y1)."""
+        body = {"point": list(point) if point else None, "box": list(box) if box else None}
+        try:
+            answer = self.client.post(f"/v1/sessions/{self.id}/select", params={"format": "mask"}, json=body)
+        except Exception as error:  # noqa: BLE001 - httpx errors: the server is gone
+            raise unreachable(self.url) from error
+        if answer.status_code != 200:
+            raise answered(answer)
+        return png_mask(answer)
 
     def export(self, path: str | Path) -> Path:
         path = Path(path)
@@ -155,7 +236,7 @@ class HttpSession:
         finally:
             if listener is not None:
                 listener.join(timeout=5)
-        data = answer.json()
+        data = json_of(answer)
         self.refresh()
         if answer.status_code != 200:
             return Reply(kind="error", text=data.get("message", ""), language=self.language, image=self.image,
@@ -177,7 +258,8 @@ class HttpSession:
                                        thumbnail(after, mask, tuple(c["box"]), (230, 159, 0))))
         progress = tuple(Progress(p["stage"], p["done"], p["total"]) for p in data.get("progress", []))
         return Reply(kind=data["kind"], text=data["text"], language=data["language"], image=after, changed=changed,
-                     candidates=tuple(views), progress=progress, version=data["version"], versions=data["versions"],
+                     candidates=tuple(views), overview=overview(after, views) if views else None,
+                     progress=progress, version=data["version"], versions=data["versions"],
                      error=data.get("error"), saved=data.get("saved"))
 
     def _listen(self, on_progress) -> threading.Thread:
@@ -210,8 +292,7 @@ class HttpSession:
         except Exception as error:  # noqa: BLE001 - httpx errors: the server is gone
             raise unreachable(self.url) from error
         if answer.status_code != 200:
-            data = answer.json()
-            raise StorageError(data.get("message", answer.text), zh=data.get("message", answer.text))
+            raise answered(answer)
         return answer
 
     def _get_json(self, path: str) -> dict:
@@ -242,3 +323,23 @@ def auth(api_key: str | None) -> dict[str, str]:
 
 def unreachable(url: str) -> ModelUnavailableError:
     return ModelUnavailableError(f"Cannot reach the server at {url}.", zh=f"无法连接服务器 {url}。")
+
+
+def json_of(answer) -> dict:
+    """The JSON body of `answer`, or {"error", "message"} for one that is not JSON (a proxy's page)."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return {"error": "error", "message": f"The server answered {answer.status_code} without an explanation."}
+    return data if isinstance(data, dict) else {}
+
+
+def answered(answer) -> StorageError:
+    """The error a non-200 answer carries, as one line (the server's, in its language)."""
+    message = json_of(answer).get("message") or f"The server answered {answer.status_code}."
+    return StorageError(message, zh=message)
+
+
+def png_mask(answer) -> np.ndarray:
+    """bool HxW from a black-and-white PNG answer (white = in the mask)."""
+    return np.asarray(Image.open(io.BytesIO(answer.content)).convert("L")) > 127

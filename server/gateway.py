@@ -16,6 +16,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,7 +47,7 @@ from server.wire import (
 from server.workers import InpaintWorker, RankWorker, SegmentWorker, worker_environment
 from tools.errors import EditError
 from tools.images import image_to_png_bytes
-from tools.masks import overlay
+from tools.masks import mask_to_png_bytes, overlay
 
 logger = logging.getLogger("edit-everything.server")
 api = FastAPI(title="Edit Everything", version="1", description="Chat-driven image editing sessions.")
@@ -226,10 +227,10 @@ class Gateway:
         return await self._turn(session_id, "goto", body.version)
 
     @api.post("/v1/sessions/{session_id}/select")
-    async def select(self, session_id: str, body: Select):
+    async def select(self, session_id: str, body: Select, format: Literal["overlay", "mask"] = "overlay"):
         session = self.service.session(session_id)
         mask = await self._run(session.region, point=body.point, box=body.box)
-        return png(image_to_png_bytes(overlay(session.image, mask)))
+        return png(mask_to_png_bytes(mask) if format == "mask" else image_to_png_bytes(overlay(session.image, mask)))
 
     @api.get("/v1/sessions/{session_id}")
     async def show(self, session_id: str):
@@ -248,6 +249,16 @@ class Gateway:
             raise UnknownVersionError(f"There is no version {number}; this session has 0 to {len(versions) - 1}.",
                             zh=f"没有第 {number} 版；这个会话有第 0 到第 {len(versions) - 1} 版。")
         return png(image_to_png_bytes(versions[number].image, session.alpha))
+
+    @api.get("/v1/sessions/{session_id}/versions/{number}/mask.png")
+    async def version_mask(self, session_id: str, number: int):
+        """The pixels version `number`'s edits were allowed to change (1-bit PNG, white = changed)."""
+        session = self.service.session(session_id)
+        versions = session.versions
+        mask = versions[number].mask if 0 <= number < len(versions) else None
+        if mask is None:
+            raise UnknownVersionError(f"Version {number} has no edited region.", zh=f"第 {number} 版没有编辑过的区域。")
+        return png(mask_to_png_bytes(mask))
 
     @api.get("/v1/sessions/{session_id}/export")
     async def export(self, session_id: str):

@@ -74,6 +74,9 @@ class Regenerate(BaseModel):
 
 
 class Select(BaseModel):
+    """POST /v1/sessions/{id}/select (?format=overlay, the picture with the region tinted, or
+    ?format=mask, the region itself as a black-and-white PNG): a click or a box in image pixels."""
+
     model_config = ConfigDict(extra="forbid")
     point: Point | None = None
     box: Box | None = None
@@ -103,11 +106,13 @@ def reply_body(reply: Reply, session: Session) -> tuple[int, dict]:
 
 def session_body(session: Session) -> dict:
     """GET /v1/sessions/{id}: the versions, the pointer and the conversation."""
-    versions = [{"number": v.number, "kind": v.kind, "instruction": v.instruction, "seed": v.seed,
-                 "size": list(v.image.size), "created": v.created, "model_ids": v.model_ids,
+    versions = [{"number": v.number, "uid": v.uid, "kind": v.kind, "instruction": v.instruction, "seed": v.seed,
+                 "size": list(v.image.size), "created": v.created, "model_ids": v.model_ids, "edited": bool(v.steps),
                  "timings": {k: round(t, 4) for k, t in v.timings.items()}} for v in session.versions]
-    log = [{"kind": e.kind, "said": e.said, "reply": e.reply, "version": e.version} for e in session.log]
+    log = [{"kind": e.kind, "said": e.said, "reply": e.reply, "version": e.version, "number": e.number,
+            "shows": e.shows, "made": e.made} for e in session.log]
+    history = session.history
+    can = {"undo": history.can_undo, "redo": history.can_redo, "reset": history.can_reset,
+           "regenerate": history.can_regenerate}
     return {"id": session.id, "version": session.pointer, "language": session.language, "versions": versions,
-            "log": log, "waiting": session.pending is not None}
-
-
+            "log": log, "waiting": session.pending is not None, "can": can}

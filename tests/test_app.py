@@ -367,3 +367,24 @@ def test_generation_is_serialised_and_a_waiting_session_is_told():
         order.append("second")
     thread.join()
     assert waited == [True] and order == ["first starts", "first ends", "second"]
+
+
+def test_progress_reported_from_another_thread_reaches_the_page():
+    """A session following a server's event stream reports progress from its own thread: it still shows."""
+    def script():
+        import threading
+
+        import streamlit as st
+
+        from agent.edit_types import Progress
+        from ui.turns import from_any_thread
+
+        shown = st.empty()
+        report = from_any_thread(lambda event: shown.markdown(f"step {event.done}/{event.total}"))
+        worker = threading.Thread(target=report, args=(Progress("inpaint", 1, 2),))
+        worker.start()
+        worker.join()
+
+    app = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    ok(app)
+    assert [m.value for m in app.markdown] == ["step 1/2"]

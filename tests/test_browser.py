@@ -6,6 +6,7 @@ installs both); when either is missing this test fails and says what to install.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,36 +32,65 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def running(command: list[str], *, env: dict, log_path: Path, ready: str, what: str, wait_s: float = 60):
+    """`command` started in the project folder, until `ready` (a URL) answers 200; stopped after (SIGTERM,
+    then kill). Its log is printed at the end, so a failing test shows it."""
+    log = log_path.open("w")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if urllib.request.urlopen(ready, timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{what} did not start:\n" + log_path.read_text())
+            time.sleep(0.3)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        print(log_path.read_text()[-3000:])
+
+
+@contextlib.contextmanager
+def streamlit_app(tmp_path: Path, *app_args: str):
+    """`streamlit run ui/app.py -- APP_ARGS` on a free localhost port; yields its URL."""
+    port = free_port()
+    env = dict(os.environ, EDIT_EVERYTHING_DATA=str(tmp_path / "data"))
+    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--", *app_args]
+    url = f"http://127.0.0.1:{port}"
+    with running(command, env=env, log_path=tmp_path / "streamlit.log", ready=url + "/_stcore/health",
+                 what="streamlit"):
+        yield url
+
+
 @pytest.fixture
 def app_url(model_cache, tmp_path):
     """`streamlit run ui/app.py -- --preset tiny` on a free port; its log is printed when a test fails."""
-    port = free_port()
-    env = dict(os.environ, EDIT_EVERYTHING_DATA=str(tmp_path / "data"), EDIT_EVERYTHING_CACHE=str(model_cache))
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--", "--preset", "tiny"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
-                time.sleep(0.3)
+    with streamlit_app(tmp_path, "--preset", "tiny") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        print((tmp_path / "streamlit.log").read_text()[-3000:])
+
+
+@pytest.fixture
+def served_app_url(model_cache, tmp_path):
+    """`edit-everything serve --preset tiny` on a free port, and the app started with `--server` on it."""
+    port = free_port()
+    server = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "ui.cli", "serve", "--preset", "tiny", "--port", str(port),
+               "--data-dir", str(tmp_path / "served")]
+    with running(command, env=dict(os.environ), log_path=tmp_path / "serve.log", ready=server + "/v1/health",
+                 what="edit-everything serve", wait_s=300):
+        with streamlit_app(tmp_path, "--server", server) as url:
+            yield url
 
 
 def browser_page(playwright, tmp_path):
@@ -195,6 +225,48 @@ def test_words_adjust_restyle_move_with_a_box_and_undo_in_a_real_browser(app_url
             assert "Traceback" not in text and "出了点问题" not in text
         except Exception:
             shot(page, "words-failure.png")
+            raise
+        finally:
+            context.close()
+
+
+@pytest.mark.browser
+def test_the_app_started_with_a_server_uploads_edits_and_undoes_in_a_real_browser(served_app_url, tmp_path,
+                                                                                    small_photo):
+    """The same page over `edit-everything serve`: the picture, the reply and undo come from the server."""
+    from playwright.sync_api import expect, sync_playwright
+
+    photo = tmp_path / "small-cat.png"
+    small_photo.save(photo)
+    with sync_playwright() as playwright:
+        context, page = browser_page(playwright, tmp_path)
+        try:
+            page.goto(served_app_url)
+            expect(page.get_by_text("编辑在服务器", exact=False)).to_be_visible(timeout=60_000)
+            expect(page.get_by_placeholder("还没有图片", exact=False)).to_be_visible(timeout=60_000)
+            page.locator("input[type=file]").first.set_input_files(str(photo))
+            chat = page.get_by_placeholder("说说要怎么改", exact=False)
+            expect(chat).to_be_visible(timeout=60_000)
+            picture = page.frame_locator("iframe[title*='streamlit_image_coordinates']").locator("img")
+            expect(picture).to_be_visible(timeout=60_000)
+            original = picture.get_attribute("src")
+            shot(page, "served-1-uploaded.png")
+
+            chat.fill("把猫换成狗")
+            chat.press("Enter")
+            expect(page.get_by_text("好了：把“猫”换成了“狗”。")).to_be_visible(timeout=TURN_TIMEOUT_MS)
+            expect(page.get_by_role("button", name="第 1 版", exact=True)).to_be_visible()
+            expect(picture).not_to_have_attribute("src", original)
+            shot(page, "served-2-edited.png")
+
+            page.get_by_role("button", name="撤销", exact=True).click()
+            expect(page.get_by_text("已撤销，回到第 0 版。")).to_be_visible(timeout=60_000)
+            expect(picture).to_have_attribute("src", original)
+            shot(page, "served-3-undone.png")
+            text = page.content()
+            assert "Traceback" not in text and "出了点问题" not in text
+        except Exception:
+            shot(page, "served-failure.png")
             raise
         finally:
             context.close()

@@ -365,3 +365,21 @@ def test_a_second_message_while_one_runs_is_answered_busy(server, small_photo):
     worker.join()
     assert second.status_code == 429 and second.json()["error"] == "busy"
     assert answer["r"].status_code == 200
+
+
+def test_what_a_page_reads_the_selection_mask_the_edited_region_and_the_buttons_state(server, small_photo):
+    client, _ = server
+    session_id = upload(client, small_photo, steps=1, seed=4)
+    base = f"/v1/sessions/{session_id}"
+    fresh = client.get(base).json()
+    assert fresh["can"] == {"undo": False, "redo": False, "reset": False, "regenerate": False}
+    assert client.get(f"{base}/versions/0/mask.png").json()["error"] == "unknown_version"  # nothing edited yet
+    selected = client.post(f"{base}/select", params={"format": "mask"}, json={"point": [80, 50]})
+    mask = np.asarray(Image.open(io.BytesIO(selected.content)).convert("L")) > 127
+    assert mask.shape == (106, 160) and mask[50, 80]  # the region under the click, as a mask
+    assert client.post(f"{base}/messages", json={"text": "换成狗", "point": [80, 50]}).json()["version"] == 1
+    shown = client.get(base).json()
+    assert shown["can"] == {"undo": True, "redo": False, "reset": True, "regenerate": True}
+    assert shown["versions"][1]["edited"] and shown["log"][-1]["shows"] == shown["versions"][1]["uid"]
+    edited = np.asarray(Image.open(io.BytesIO(client.get(f"{base}/versions/1/mask.png").content)).convert("L")) > 127
+    assert edited.shape == (106, 160) and edited.any()

@@ -2,6 +2,7 @@
 
     make run                                          # the default preset
     streamlit run ui/app.py -- --preset tiny          # or EDIT_EVERYTHING_PRESET=tiny
+    streamlit run ui/app.py -- --server http://127.0.0.1:8000   # sessions on an `edit-everything serve`
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import streamlit as st
 
 from tools.errors import EditError
 from ui import turns, widgets
+from ui.backend import Backend, backend_for, choices_for
 from ui.events import Event
-from ui.models import editor_for
 from ui.state import AppState, app_state, resume
 from ui.strings import plain, t
 
@@ -37,19 +38,22 @@ def page() -> None:
     state = app_state()
     choice = widgets.language_choice()
     language = interface_language(choice, state)
-    settings = widgets.settings(state, language)  # sets state.preset: read it after this
+    st.title(t("title", language))
     try:
-        editor = editor_for(state.preset, settings)
-    except EditError as error:  # e.g. a preset's local model path is missing: say so, let them switch
-        st.title(t("title", language))
+        settings = widgets.settings(state, language, choices_for(state.server))  # sets state.preset
+        backend = backend_for(server=state.server, preset=state.preset, settings=settings, parse=state.parse)
+        body(state, language, backend)
+    except EditError as error:  # a preset's local model path is missing, a server out of reach: one line
         st.warning(plain(error.message_for(language)))
-        return
-    resume(state, editor, language)
+
+
+def body(state: AppState, language: str, backend: Backend) -> None:
+    """The start page (no picture yet) or the picture, its tools and the chat."""
+    resume(state, backend, language)
     session = state.session
     if session is not None:
-        session.editor = editor
+        backend.attach(session)
     event = widgets.files(state, language)
-    st.title(t("title", language))
     if session is None:
         st.markdown(t("welcome", language))
         if state.notice:
@@ -57,7 +61,7 @@ def page() -> None:
         live = st.container()
         picked = event or widgets.new_picture(language)
         words = st.chat_input(t("chat_placeholder_new", language), max_chars=2000, key="chat")
-        turns.handle(state, Event("words", words) if words is not None else picked, language, editor, live)
+        turns.handle(state, Event("words", words) if words is not None else picked, language, backend, live)
         return
     picture_column, chat_column = st.columns([3, 2], gap="large")
     with picture_column:
@@ -69,7 +73,7 @@ def page() -> None:
         live = st.container()
     hint = "chat_placeholder_region" if state.selection is not None else "chat_placeholder"
     text = st.chat_input(t(hint, language), max_chars=2000, key="chat")
-    turns.handle(state, Event("send", text) if text is not None else event, language, editor, live)
+    turns.handle(state, Event("send", text) if text is not None else event, language, backend, live)
 
 
 try:

@@ -1,8 +1,9 @@
 """What one browser session holds: one typed object in st.session_state, tied to the URL.
 
 The session id lives in the URL (`?session=<id>`), the session itself in the data directory
-($EDIT_EVERYTHING_DATA or ~/.local/share/edit-everything, under sessions/), so a refresh or a server
-restart opens the same conversation. Ids are unguessable; two browsers never share a Session object.
+($EDIT_EVERYTHING_DATA or ~/.local/share/edit-everything, under sessions/) or on the server the app
+drives (ui/backend.py), so a refresh or a restart opens the same conversation. Ids are unguessable;
+two browsers never share a session object.
 """
 from __future__ import annotations
 
@@ -11,23 +12,21 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import streamlit as st
 
-from agent.editor import Editor
 from agent.session.reply import Reply
 from agent.session.session import Session
-from agent.session.store import SessionStore
+from server.client import HttpSession
 from tools.errors import EditError
 from tools.images import LoadedImage
 from tools.presets import DEFAULT_PRESET, PRESET_NAMES
+from ui.backend import Backend, startup_server
 
 logger = logging.getLogger("edit-everything.app")
 PRESET_ENV = "EDIT_EVERYTHING_PRESET"
-DATA_ENV = "EDIT_EVERYTHING_DATA"
 QUERY_KEY = "session"
 STATE_KEY = "edit_everything"
 
@@ -39,15 +38,6 @@ def startup_preset(argv: list[str] | None = None) -> str:
     known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     name = (known.preset or os.environ.get(PRESET_ENV) or DEFAULT_PRESET).strip().lower()
     return name if name in PRESET_NAMES else DEFAULT_PRESET
-
-
-def data_dir() -> Path:
-    """$EDIT_EVERYTHING_DATA or ~/.local/share/edit-everything."""
-    return Path(os.environ.get(DATA_ENV) or Path.home() / ".local" / "share" / "edit-everything").expanduser()
-
-
-def session_store() -> SessionStore:
-    return SessionStore(data_dir() / "sessions")
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,13 +59,16 @@ class Selection:
 class AppState:
     """Everything the page needs between reruns; the Session holds the conversation itself.
 
+    session: an agent.session.Session, or a server.client.HttpSession against a server (the same calls).
+    server: the server's address when the app drives one (--server / $EDIT_EVERYTHING_SERVER), else None.
     reply: the last turn's answer (its numbered candidates while a pick is pending).
     notice: a message that did not come from a turn (an upload refused, a click outside the picture).
     seen: ids of inputs already handled (an uploaded file, a click), so a rerun does not redo them.
     """
 
     preset: str
-    session: Session | None = None
+    server: str | None = None
+    session: Session | HttpSession | None = None
     reply: Reply | None = None
     selection: Selection | None = None
     notice: str | None = None
@@ -89,19 +82,19 @@ class AppState:
 
         return parse_instruction(text, llm=chat_model() if self.llm else None)
 
-    def start(self, image: LoadedImage, editor: Editor, language: str) -> None:
-        """A new conversation over `image`; its id goes into the URL."""
-        self.session = Session(image, editor, store=session_store(), parse=self.parse, language=language)
-        self.session.save()
+    def start(self, image: LoadedImage, backend: Backend, language: str) -> None:
+        """A new conversation over `image`; its id goes into the URL. EditError: the server cannot
+        take it (nothing starts), or it could not be saved (it goes on, unsaved)."""
+        self.session = backend.start(image, language=language)
+        backend.save(self.session)
         self.reply = self.selection = self.notice = None
         st.query_params[QUERY_KEY] = self.session.id
 
-    def start_from_words(self, text: str, editor: Editor, *, on_progress=None) -> Reply:
+    def start_from_words(self, text: str, backend: Backend, *, on_progress=None) -> Reply:
         """A new conversation over a picture drawn from `text` ("画一张海边日落的图片"); its id goes into
         the URL. Returns the drawing turn's reply; raises EditError (one line) when `text` asks for no
         picture, and then nothing is made."""
-        self.session = Session.from_words(text, editor, store=session_store(), parse=self.parse,
-                                          on_progress=on_progress)
+        self.session = backend.start_from_words(text, on_progress=on_progress)
         self.reply, self.selection, self.notice = self.session.opening, None, None
         st.query_params[QUERY_KEY] = self.session.id
         return self.session.opening
@@ -123,11 +116,11 @@ def app_state() -> AppState:
     """This browser session's state (created on its first run)."""
     state = st.session_state.get(STATE_KEY)
     if state is None:
-        state = st.session_state[STATE_KEY] = AppState(preset=startup_preset())
+        state = st.session_state[STATE_KEY] = AppState(preset=startup_preset(), server=startup_server())
     return state
 
 
-def resume(state: AppState, editor: Editor, language: str) -> None:
+def resume(state: AppState, backend: Backend, language: str) -> None:
     """Open the conversation named in the URL if this browser session has none yet (a refresh, a
     server restart, a shared link); a failure becomes a notice and a fresh start. The replies keep
     the session's saved language (`language`, the page's, only for an old session that has none)."""
@@ -137,7 +130,7 @@ def resume(state: AppState, editor: Editor, language: str) -> None:
     if state.session is not None or not session_id or state.handled(f"restore:{session_id}"):
         return
     try:
-        state.session = Session.restore(session_store(), session_id, editor, parse=state.parse, language=language)
+        state.session = backend.restore(session_id, language=language)
         st.rerun()  # draw everything in the conversation's language
     except EditError as error:
         state.notice = t("restore_failed", language, reason=error.message_for(language))

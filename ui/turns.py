@@ -1,26 +1,26 @@
 """Events from the page → session calls, with progress shown while they run.
 
-Long work (an edit, a pick, regenerate, SAM for a click) holds the process-wide generation lock and
-shows an st.status with a progress bar fed by the session's progress events. After a turn the page
+Long work (an edit, a pick, regenerate, SAM for a click) holds the backend's slot (embedded: the
+process-wide generation lock) and shows an st.status with a progress bar fed by the session's
+progress events (embedded: the Editor's; against a server: its event stream). After a turn the page
 is drawn again from the session (st.rerun), so what is shown is always what the session holds.
 """
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Callable
 
 import streamlit as st
 
 from agent.edit_types import Progress
-from agent.editor import Editor
 from agent.session.reply import Reply
 from tools.errors import BadInputError, EditError
 from tools.images import LoadedImage, load_image
 from tools.language import detect_language
-from tools.models import Models
 from tools.transfer import DownloadProgress
+from ui.backend import Backend
 from ui.events import Event
-from ui.models import fetch_for_turn, generation
 from ui.state import AppState, Selection
 from ui.strings import plain, t
 
@@ -32,47 +32,59 @@ STAGES = {"parse": (0.0, 0.05), "segment": (0.05, 0.25), "rank": (0.25, 0.35), "
           "inpaint": (0.4, 0.95), "done": (0.95, 0.98), "save": (0.98, 1.0)}
 
 
-def handle(state: AppState, event: Event | None, language: str, editor: Editor, live) -> None:
+def handle(state: AppState, event: Event | None, language: str, backend: Backend, live) -> None:
     """Carry out `event`; `live` is the container where a running turn shows its progress."""
     if event is None:
         return
     session = state.session
     if event.kind == "upload":
-        open_upload(state, event.value, editor, language)
+        open_upload(state, event.value, backend, language)
     elif event.kind == "sample":
-        start(state, sample_image(event.value), editor, language)
+        start(state, sample_image(event.value), backend, language)
     elif event.kind == "new":
         state.close()
         st.rerun()
     elif event.kind == "select":
-        select(state, *event.value, language)
+        select(state, *event.value, language, backend)
     elif event.kind == "clear":
         state.selection = None
         st.rerun()
     elif event.kind == "words":  # the first page: a picture drawn from words starts the conversation
         run(state, language, live, event.value,
-            lambda progress: state.start_from_words(event.value, editor, on_progress=progress),
-            fetch=(editor.models, detect_language(event.value)))
+            lambda progress: state.start_from_words(event.value, backend, on_progress=progress),
+            backend=backend, fetch=detect_language(event.value))
     elif event.kind == "send":
         prompt = state.selection.prompt if state.selection is not None else {}
         run(state, language, live, event.value, lambda progress: session.send(event.value, on_progress=progress,
                                                                              **prompt),
-            fetch=(editor.models, detect_language(event.value)))
+            backend=backend, fetch=detect_language(event.value))
     elif event.kind == "pick":
         run(state, language, live, t("pick", language, number=event.value),
-            lambda progress: session.pick(event.value, on_progress=progress))
+            lambda progress: session.pick(event.value, on_progress=progress), backend=backend)
     elif event.kind == "regenerate":
-        run(state, language, live, t("regenerate", language), lambda progress: session.regenerate(progress))
+        run(state, language, live, t("regenerate", language), lambda progress: session.regenerate(progress),
+            backend=backend)
     elif event.kind in ("undo", "redo", "reset", "goto"):
-        call = getattr(session, event.kind)
-        finish(state, call(event.value) if event.kind == "goto" else call())
+        move(state, event, language)
 
 
-def run(state: AppState, language: str, live, said: str, call: Callable[[Callable], Reply],
-        fetch: tuple[Models, str] | None = None) -> None:
+def move(state: AppState, event: Event, language: str) -> None:
+    """Undo, redo, reset or goto: quick, no progress; a failure (a server gone) is a notice."""
+    call = getattr(state.session, event.kind)
+    try:
+        reply = call(event.value) if event.kind == "goto" else call()
+    except EditError as error:
+        state.notice = error.message_for(language)
+        st.rerun()
+    finish(state, reply)
+
+
+def run(state: AppState, language: str, live, said: str, call: Callable[[Callable], Reply], *,
+        backend: Backend, fetch: str | None = None) -> None:
     """Run a turn that may take long: the user's words, then a status with a per-step progress bar.
-    `fetch` (models, the turn's text language): download what the turn needs first, shown per file.
-    A `call` that refuses (EditError: words that ask for no picture) leaves a notice in the words' language."""
+    `fetch` (the turn's text language): download the models it needs first, shown per file.
+    A `call` that refuses (EditError: words that ask for no picture, a server that cannot be reached)
+    leaves a notice in the words' language."""
     with live:
         with st.chat_message("user"):
             st.markdown(plain(said))
@@ -93,10 +105,10 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
         status.update(label=label, expanded=True)
 
     try:
-        with generation(on_wait=lambda: status.update(label=t("queued", language), expanded=True)):
+        with backend.slot(on_wait=lambda: status.update(label=t("queued", language), expanded=True)):
             if fetch is not None:
-                fetch_for_turn(*fetch, on_progress=DownloadView(status, bar, language))
-            reply = call(on_progress)
+                backend.prepare(fetch, on_progress=DownloadView(status, bar, language))
+            reply = call(from_any_thread(on_progress))
     except EditError as error:  # nothing was made: say why in one line
         status.update(label=t("failed", language), state="error", expanded=False)
         state.notice = error.message_for(detect_language(said) if said.strip() else language)
@@ -112,6 +124,21 @@ def run(state: AppState, language: str, live, said: str, call: Callable[[Callabl
 
 
 STAGE_KEYS = {f"stage.{name}" for name in STAGES}
+
+
+def from_any_thread(callback: Callable[[Progress], None]) -> Callable[[Progress], None]:
+    """`callback`, callable also from a thread the page did not start (a session following a server's
+    event stream reports from its own): such a thread is given this script run's context first."""
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    context = get_script_run_ctx(suppress_warning=True)
+
+    def report(event: Progress) -> None:
+        if context is not None and get_script_run_ctx(suppress_warning=True) is None:
+            add_script_run_ctx(threading.current_thread(), context)
+        callback(event)
+
+    return report
 
 
 class DownloadView:
@@ -132,14 +159,19 @@ class DownloadView:
 
 
 def finish(state: AppState, reply: Reply) -> None:
-    """Keep the reply (its candidates), drop a used selection, and draw the page again."""
+    """Keep the reply (its candidates), drop a used selection, and draw the page again. A refusal
+    that is not in the conversation (a server busy with this session's last turn) becomes a notice."""
     state.reply, state.notice = reply, None
     if reply.error is None:
         state.selection = None
+    else:
+        log = state.session.log
+        if not log or log[-1].reply != reply.text:
+            state.notice = reply.text
     st.rerun()
 
 
-def select(state: AppState, kind: str, value: tuple, language: str) -> None:
+def select(state: AppState, kind: str, value: tuple, language: str, backend: Backend) -> None:
     """A click or a box on the picture: SAM's mask for it, shown until the user says what to do."""
     session = state.session
     width, height = session.image.size
@@ -147,7 +179,7 @@ def select(state: AppState, kind: str, value: tuple, language: str) -> None:
         state.notice = t("click_outside", language, width=width, height=height)
         st.rerun()
     try:
-        with st.spinner(t("selecting", language)), generation():
+        with st.spinner(t("selecting", language)), backend.slot():
             mask = session.region(**{kind: tuple(value)})
         state.selection, state.notice = Selection(kind, tuple(value), mask), None
     except EditError as error:
@@ -158,7 +190,7 @@ def select(state: AppState, kind: str, value: tuple, language: str) -> None:
     st.rerun()
 
 
-def open_upload(state: AppState, upload, editor: Editor, language: str) -> None:
+def open_upload(state: AppState, upload, backend: Backend, language: str) -> None:
     """A new conversation over an uploaded file, or a short refusal (the current one stays)."""
     if state.handled(f"upload:{upload.file_id}"):
         return
@@ -167,13 +199,13 @@ def open_upload(state: AppState, upload, editor: Editor, language: str) -> None:
     except BadInputError as error:
         state.notice = t("upload_failed", language, reason=error.message_for(language))
         st.rerun()
-    start(state, loaded, editor, language)
+    start(state, loaded, backend, language)
 
 
-def start(state: AppState, image: LoadedImage, editor: Editor, language: str) -> None:
+def start(state: AppState, image: LoadedImage, backend: Backend, language: str) -> None:
     try:
-        state.start(image, editor, language)
-    except EditError as error:  # saving failed: the conversation still works, unsaved
+        state.start(image, backend, language)
+    except EditError as error:  # saving failed (the conversation still works, unsaved), or no server
         state.notice = error.message_for(language)
     notes = [note.zh if language == "zh" else note.en for note in image.notes]
     if notes:

@@ -12,10 +12,9 @@ from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from agent.editor import EditSettings
-from agent.session.session import Session
 from agent.session.version import LogEntry
 from tools.masks import overlay
-from tools.presets import PRESET_NAMES
+from ui.backend import Choices
 from ui.events import Event
 from ui.state import AppState
 from ui.strings import plain, t
@@ -37,17 +36,23 @@ def language_choice() -> str:
                             key="ui_language")
 
 
-def settings(state: AppState, language: str) -> EditSettings:
-    """Preset, generation settings and the LLM switch (state.preset / state.llm are updated)."""
+def settings(state: AppState, language: str, choices: Choices) -> EditSettings:
+    """Preset, generation settings and the LLM switch, as far as `choices` offers them (state.preset /
+    state.llm are updated). A single preset is shown, not switchable (a server's)."""
     bar = st.sidebar
     bar.subheader(t("settings", language))
-    st.session_state.setdefault("preset", state.preset)  # the startup preset, until the user picks one
-    state.preset = bar.selectbox(t("preset", language), PRESET_NAMES, help=t("preset_help", language), key="preset")
+    fixed = len(choices.presets) == 1
+    key = "preset-fixed" if fixed else "preset"
+    st.session_state.setdefault(key, state.preset if state.preset in choices.presets else choices.presets[0])
+    state.preset = bar.selectbox(t("preset", language), choices.presets, help=t("preset_help", language), key=key,
+                                 disabled=fixed)
     tiny = state.preset == "tiny"
     steps = bar.number_input(t("steps", language), 1, 150, 2 if tiny else 30, key=f"steps-{state.preset}")
     guidance = bar.slider(t("guidance", language), 1.0, 15.0, 7.5, 0.5, key="guidance")
     seed = bar.number_input(t("seed", language), 0, 2**31 - 1, 0, key="seed")
-    state.llm = bar.toggle(t("llm", language), key="llm", help=t("llm_help", language))
+    for key, fields in choices.notes:
+        bar.caption(t(key, language, **fields))
+    state.llm = choices.llm and bar.toggle(t("llm", language), key="llm", help=t("llm_help", language))
     if state.llm:
         llm_status(language)
     return EditSettings(steps=int(steps), guidance=float(guidance), seed=int(seed))
@@ -84,7 +89,8 @@ def files(state: AppState, language: str) -> Event | None:
     return None
 
 
-def export_bytes(session: Session) -> bytes:
+def export_bytes(session) -> bytes:
+    """The session's export zip (every version, the final picture, the conversation) as bytes."""
     import tempfile
     from pathlib import Path
 
@@ -214,7 +220,7 @@ _THUMBNAILS_LOCK = threading.Lock()
 _THUMBNAILS: OrderedDict[tuple[str, str, int], Image.Image] = OrderedDict()
 
 
-def thumbnail(session: Session, version, side: int = 160) -> Image.Image:
+def thumbnail(session, version, side: int = 160) -> Image.Image:
     """A small copy of a version's picture, kept for the next reruns (keyed by session and version)."""
     key = (session.id, version.uid, side)
     with _THUMBNAILS_LOCK:  # browser sessions run in threads of one process
