@@ -47,6 +47,7 @@ from server.wire import (
 from server.workers import InpaintWorker, RankWorker, SegmentWorker, worker_environment
 from tools.errors import EditError
 from tools.images import image_to_png_bytes
+from tools.language import detect_language
 from tools.masks import mask_to_png_bytes, overlay
 
 logger = logging.getLogger("edit-everything.server")
@@ -184,7 +185,11 @@ class Gateway:
         """A photo (multipart `image`, options as form fields) or words (JSON `{"text": "画一张…"}`)."""
         if request.headers.get("content-type", "").startswith("application/json"):
             words = parsed(NewSessionFromWords, await request.body())
-            session = await self._run(self.service.create_from_words, words.text, settings=words.settings())
+            try:
+                session = await self._run(self.service.create_from_words, words.text, settings=words.settings())
+            except EditError as error:  # refused in the words' language (or the one asked for)
+                language = words.language if words.language in ("zh", "en") else detect_language(words.text)
+                return fail(request, error.kind, error.message_for(language))
             _, reply = reply_body(session.opening, session)
             return JSONResponse({**created_body(session), "reply": reply}, status_code=201)
         form = await request.form()

@@ -152,6 +152,14 @@ def test_words_that_cannot_start_a_session_get_one_line_and_make_nothing(server,
     assert sorted(p.name for p in data.iterdir()) == before
 
 
+def test_english_words_that_ask_for_no_picture_are_refused_in_english(server):
+    client, _ = server
+    answer = client.post("/v1/sessions", json={"text": "hello there"})
+    assert answer.status_code == 400
+    message = answer.json()["message"]
+    assert message.isascii() and "picture" in message.lower()
+
+
 def test_a_restarted_server_continues_a_saved_session(server, tiny_models, small_photo):
     from agent.session.store import SessionStore
     from server.service import SessionService
