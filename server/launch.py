@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from server.config import ServeConfig
-from tools.errors import BadInputError
+from tools.errors import BadInputError, ModelUnavailableError
 
 APP_NAME = "edit-everything"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -61,15 +61,33 @@ def serve_until_stopped(*, preset: str, host: str, port: int, config: ServeConfi
         signal.signal(sig, lambda *_: stop.set())
     try:
         serve.start(http_options={"host": host, "port": port})
-        serve.run(build_app(preset=preset, config=config, data_dir=data_dir, api_key=api_key), name=APP_NAME,
-                  route_prefix="/")
-        on_ready(f"http://{host}:{port}")
+        app = build_app(preset=preset, config=config, data_dir=data_dir, api_key=api_key)
+        if deploy(app, stop=stop):
+            on_ready(f"http://{host}:{port}")
         while not stop.wait(0.5):
             pass
     finally:
         stop_serving(started=started)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def deploy(app, *, stop: threading.Event, poll_s: float = 0.5) -> bool:
+    """Deploy `app` without blocking on it: True once it runs, False when `stop` is set first (Ctrl-C
+    while the models load stops at once). A deployment that fails is a ModelUnavailableError."""
+    from ray import serve
+
+    serve.run_many([serve.RunTarget(app, name=APP_NAME, route_prefix="/")],
+                   wait_for_ingress_deployment_creation=False, wait_for_applications_running=False)
+    while not stop.wait(poll_s):
+        status = serve.status().applications.get(APP_NAME)
+        if status is not None and status.status == "RUNNING":
+            return True
+        if status is not None and status.status == "DEPLOY_FAILED":
+            reason = (status.message or "see the Ray logs").strip().splitlines()[0]
+            raise ModelUnavailableError(f"The model workers could not start: {reason}",
+                                        zh=f"模型工作进程无法启动：{reason}")
+    return False
 
 
 def stop_serving(*, started: bool, app: str = APP_NAME, timeout_s: float = 30.0) -> None:

@@ -35,7 +35,7 @@ def add_serve_command(commands) -> None:
 def run_serve(args) -> int:
     try:
         from server.config import load_config
-        from server.launch import serve_until_stopped
+        from server.launch import API_KEY_ENV, check_exposure, serve_until_stopped
     except ImportError as error:  # the [serve] extra is not installed
         install = "pip install 'edit-everything[serve]'"
         raise ModelUnavailableError(f"Serving needs Ray Serve: {install} ({error.name} is missing).",
@@ -43,6 +43,7 @@ def run_serve(args) -> int:
     from tools.models import load_models
 
     language = args.ui_language
+    check_exposure(args.host, os.environ.get(API_KEY_ENV, ""))  # refused at once: no model, no Ray
     config = load_config(args.config)
     load_models(args.preset)  # an unknown preset is refused now, before Ray starts
 
