@@ -22,11 +22,11 @@ import streamlit as st
 from agent.editor import Editor, EditSettings
 from agent.session.session import Session
 from agent.session.store import SessionStore
+from server.client import SERVER_ENV
 from tools.language import detect_language
 from tools.presets import PRESET_NAMES
 from ui.models import editor_for, fetch_for_turn, generation
 
-SERVER_ENV = "EDIT_EVERYTHING_SERVER"
 DATA_ENV = "EDIT_EVERYTHING_DATA"
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 
+from server.client import SERVER_ENV
 from tools.errors import BadInputError
 from tools.images import load_image
 from tools.unicode import clean_text
-
-SERVER_ENV = "EDIT_EVERYTHING_SERVER"
 
 
 def server_of(args) -> str | None:
