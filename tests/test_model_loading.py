@@ -62,3 +62,16 @@ def test_a_missing_model_the_turn_uses_is_one_line_naming_it(capsys, model_cache
 def test_an_unknown_component_is_still_refused_before_any_work(capsys, model_cache, photo_file, tmp_path):
     assert edit(photo_file, tmp_path, "replace the cat with a dog", "vae=/x") == 2
     assert "Unknown model component 'vae'" in capsys.readouterr().err
+
+
+def test_a_local_sam_vit_b_checkpoint_loads_under_a_preset_that_names_vit_h(tmp_path):
+    """Pointing EDIT_EVERYTHING_SAM / --model sam= at the official sam_vit_b file must just work."""
+    import torch
+    from segment_anything.build_sam import sam_model_registry
+
+    from tools.load_sam import load_sam
+
+    checkpoint = tmp_path / "my-sam.pth"
+    torch.save(sam_model_registry["vit_b"](checkpoint=None).state_dict(), checkpoint)
+    sam = load_sam(str(checkpoint), "vit_h", "cpu")
+    assert sam.image_encoder.patch_embed.proj.out_channels == 768

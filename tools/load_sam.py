@@ -20,12 +20,25 @@ def sam_builders() -> dict[str, Callable]:
     return builders
 
 
+ENCODER_WIDTHS = {768: "vit_b", 1024: "vit_l", 1280: "vit_h"}  # patch embedding channels per variant
+
+
+def variant_of(state: dict, expected: str) -> str:
+    """The SAM variant a checkpoint's state dict is (a local sam_vit_b file under a vit_h preset is
+    read as vit_b); `expected` when the width says nothing (the tiny test architecture)."""
+    weight = state.get("image_encoder.patch_embed.proj.weight")
+    found = ENCODER_WIDTHS.get(int(weight.shape[0])) if hasattr(weight, "shape") else None
+    return found if found is not None and expected != "tiny" else expected
+
+
 def load_sam(source: str, variant: str, device: str, *, on_progress: ProgressCallback | None = None):
     """A `segment_anything.Sam` on `device`, in eval mode.
 
     `source` is a variant name ("vit_h": the checkpoint is fetched into the cache, `on_progress` sees
-    the download) or a local `.pth` file / folder. A file that is not a SAM state dict is refused in
-    one line naming it; the file is read with weights_only=True, never unpickled.
+    the download) or a local `.pth` file / folder; a local checkpoint of another variant than
+    `variant` (sam_vit_b.pth for a vit_h preset) is built as the variant its weights are.
+    A file that is not a SAM state dict is refused in one line naming it; the file is read with
+    weights_only=True, never unpickled.
     """
     path = sam_checkpoint_path(source, on_progress=on_progress)
     builder = sam_builders().get(variant)
@@ -39,6 +52,8 @@ def load_sam(source: str, variant: str, device: str, *, on_progress: ProgressCal
         raise not_a_model("sam", str(path)) from exc
     if not isinstance(state, dict) or not any(str(key).startswith("image_encoder.") for key in state):
         raise not_a_model("sam", str(path))
+    variant = variant_of(state, variant)
+    builder = sam_builders()[variant]
     try:
         sam = builder(checkpoint=None)
         sam.load_state_dict(state)
