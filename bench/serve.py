@@ -62,7 +62,8 @@ def parse(argv=None) -> argparse.Namespace:
                 setattr(args, name, value)
     args.users = [int(u) for u in args.users.split(",")]
     args.turns = max(1, min(args.turns, len(TURNS)))
-    args.warm_up_turns = args.turns if args.warm_up_turns is None else max(1, min(args.warm_up_turns, args.turns))
+    args.warm_up_turns = args.turns if args.warm_up_turns is None else max(0, min(args.warm_up_turns, args.turns))
+    args.details = {"embedded": [], "served": []}  # the one-user session's turns (turn_details)
     args.box = None  # set by run() for --real-size: (x0, y0, x1, y1) in the photo's pixels
     return args
 
@@ -91,9 +92,12 @@ def embedded_user(models, picture, args, seed: int, turns: int | None = None) ->
     session = Session(picture, Editor(models, EditSettings(steps=args.steps, seed=seed)))
     times = []
     for turn in TURNS[:turns or args.turns]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         reply = session.send(turn, box=args.box)
         times.append(time.perf_counter() - start)
+        if seed == 1:  # the one-user session: where its time went
+            args.details["embedded"].append(turn_details(times[-1], cpu, session.current.timings
+                                                         if reply.kind == "edited" else {}))
         if reply.error not in (None, "not_found"):
             raise RuntimeError(f"embedded turn failed: {reply.text}")
     return times
@@ -108,12 +112,36 @@ def served_user(client, picture, args, seed: int, turns: int | None = None) -> l
     session_id, times = answer.json()["id"], []
     for turn in TURNS[:turns or args.turns]:
         body = {"text": turn} if args.box is None else {"text": turn, "box": list(args.box)}
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         reply = client.post(f"/v1/sessions/{session_id}/messages", json=body)
         times.append(time.perf_counter() - start)
         if reply.status_code != 200:
             raise RuntimeError(f"served turn failed: {reply.status_code} {reply.text}")
+        if seed == 1:
+            args.details["served"].append(turn_details(times[-1], cpu, reply.json().get("timings") or {}))
     return times
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and every live process it started
+    (Ray's gateway and workers): the work a turn costs, whatever else the machine runs."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def turn_details(seconds: float, cpu_before: float, stages: dict) -> dict:
+    """One measured turn: wall seconds, CPU seconds of all our processes, the editor's stage timings."""
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds() - cpu_before, 2),
+            "stages": {k: round(float(v), 3) for k, v in stages.items()}}
 
 
 def measure(user, args, label: str) -> dict:
@@ -121,13 +149,14 @@ def measure(user, args, label: str) -> dict:
 
     A warm-up session of `args.warm_up_turns` first (models loaded, first-call costs paid); the one-user
     session measured for latency also gives the 1-user throughput (upload included)."""
-    log(f"{label}: warm-up ({args.warm_up_turns} turns) ...")
-    user(0, args.warm_up_turns)
+    if args.warm_up_turns:
+        log(f"{label}: warm-up ({args.warm_up_turns} turns) ...")
+        user(0, args.warm_up_turns)
     log(f"{label}: one user, {args.turns} turns ...")
     start = time.perf_counter()
     latency = user(1, None)
     elapsed = time.perf_counter() - start
-    log(f"{label}: turns " + ", ".join(f"{t:.2f} s" for t in latency))
+    log(f"{label}: turns {args.details[label]}")
     throughput = {}
     for count in args.users:
         if count == 1:
@@ -254,9 +283,12 @@ def summary(args, preset: str, size, embedded: dict, served: dict, batches: list
               "load_average": [round(v, 2) for v in os.getloadavg()], "cpus": os.cpu_count(),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "embedded": stats(embedded), "served": {**stats(served), "start_seconds": served["start_seconds"]},
+              "turn_details": args.details,
               "clip_batches": {"max": max(batches, default=0), "mean": round(statistics.fmean(batches), 2)
                                if batches else 0, "count": len(batches)}}
     record["overhead"] = round(record["served"]["p50"] / max(record["embedded"]["p50"], 1e-9), 3)
+    cpu = {mode: sum(t["cpu_seconds"] for t in turns) for mode, turns in args.details.items()}
+    record["cpu_overhead"] = round(cpu["served"] / cpu["embedded"], 3) if cpu["embedded"] > 0 else None
     return record
 
 
@@ -270,6 +302,7 @@ def table(record: dict) -> str:
                     + " | ".join(str(v) for v in part["throughput"].values()) + " |")
     rows.append(f"\nserving overhead (served p50 ÷ embedded p50, one user): {record['overhead']}; CLIP batch "
                 f"sizes reached: max {record['clip_batches']['max']}, mean {record['clip_batches']['mean']}; "
+                f"CPU seconds served ÷ embedded (all our processes, one user): {record['cpu_overhead']}; "
                 f"peak RSS embedded {record['embedded']['peak_rss_mib']} MiB, served "
                 f"{record['served']['peak_rss_mib']} MiB (all processes); load average "
                 f"{record['load_average']} on {record['cpus']} CPUs")
