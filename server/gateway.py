@@ -49,6 +49,7 @@ from tools.errors import EditError
 from tools.images import image_to_png_bytes
 from tools.language import detect_language
 from tools.masks import mask_to_png_bytes, overlay
+from tools.presets import Preset
 
 logger = logging.getLogger("edit-everything.server")
 api = FastAPI(title="Edit Everything", version="1", description="Chat-driven image editing sessions.")
@@ -149,14 +150,14 @@ def png(data: bytes) -> Response:
 class Gateway:
     """The API replica: a SessionService over RemoteModels (the model deployments' handles)."""
 
-    def __init__(self, preset: str, handles: dict, data_dir: str, environment: dict[str, str], *,
+    def __init__(self, preset: str | Preset, handles: dict, data_dir: str, environment: dict[str, str], *,
                  api_key: str = "", max_upload_bytes: int = 50 * 1024 * 1024, turn_threads: int = 64):
         import os
 
         from tools.models import load_models
 
         os.environ.update(environment)
-        self.preset, self.handles, self.api_key = preset, handles, api_key
+        self.preset, self.handles, self.api_key = getattr(preset, "name", preset), handles, api_key
         self.max_upload_bytes = max_upload_bytes
         self.models = RemoteModels.connect(load_models(preset), handles)
         self.service = SessionService(self.models, SessionStore(data_dir), max_upload_bytes=max_upload_bytes)
@@ -286,9 +287,10 @@ class Gateway:
                                  headers={"Cache-Control": "no-cache"})
 
 
-def build_app(*, preset: str, config: ServeConfig, data_dir: Path, api_key: str = ""):
+def build_app(*, preset: str | Preset, config: ServeConfig, data_dir: Path, api_key: str = ""):
     """The Ray Serve application: the gateway bound to one SAM, one CLIP per ranker and one SD per
-    inpainter component of `preset`, shaped by `config`."""
+    inpainter component of `preset` (a preset name, or a `Preset` whose sources every replica can
+    read), shaped by `config`."""
     from tools.models import load_models
 
     models = load_models(preset)

@@ -20,16 +20,19 @@ import numpy as np
 from ray import serve
 
 from server.packing import pack_segments
+from tools.presets import COMPONENT_ENV, Preset
 
-ENVIRONMENT = ("EDIT_EVERYTHING_CACHE", "EDIT_EVERYTHING_OFFLINE", "HF_HUB_OFFLINE", "EDIT_EVERYTHING_PRECISION")
+ENVIRONMENT = ("EDIT_EVERYTHING_CACHE", "EDIT_EVERYTHING_OFFLINE", "HF_HUB_OFFLINE", "EDIT_EVERYTHING_PRECISION",
+               *COMPONENT_ENV.values())
 
 
 def worker_environment() -> dict[str, str]:
-    """The settings of this process a model worker must share (model cache, offline, precision)."""
+    """The settings of this process a model worker must share (model cache, offline, precision, the
+    EDIT_EVERYTHING_SAM / _CLIP_* / _SD_* model paths)."""
     return {key: os.environ[key] for key in ENVIRONMENT if key in os.environ}
 
 
-def _load(preset: str, environment: dict[str, str], torch_threads: int | None):
+def _load(preset: str | Preset, environment: dict[str, str], torch_threads: int | None):
     """The preset's `Models` in this replica (nothing loaded yet), with the caller's environment."""
     os.environ.update(environment)
     if torch_threads:
@@ -45,7 +48,7 @@ def _load(preset: str, environment: dict[str, str], torch_threads: int | None):
 class SegmentWorker:
     """SAM behind `tools.segment.Segmenter` (its embedding and segment caches live here)."""
 
-    def __init__(self, preset: str, environment: dict[str, str], torch_threads: int | None = None):
+    def __init__(self, preset: str | Preset, environment: dict[str, str], torch_threads: int | None = None):
         self.segmenter = _load(preset, environment, torch_threads).segmenter()
 
     @serve.multiplexed(max_num_models_per_replica=16)
@@ -76,7 +79,7 @@ class SegmentWorker:
 class RankWorker:
     """A CLIP scorer (`tools.rank.ClipScorer`) for `component` ("clip_zh" or "clip_en")."""
 
-    def __init__(self, preset: str, component: str, environment: dict[str, str], *, batch_size: int = 8,
+    def __init__(self, preset: str | Preset, component: str, environment: dict[str, str], *, batch_size: int = 8,
                  batch_wait_s: float = 0.01, torch_threads: int | None = None):
         models = _load(preset, environment, torch_threads)
         language = next(lang for lang, name in models.preset.rankers.items() if name == component)
@@ -112,7 +115,7 @@ class RankWorker:
 class InpaintWorker:
     """One diffusers inpainting pipeline (`tools.inpaint.Inpainter`) for `component` ("sd_zh", "sd_en")."""
 
-    def __init__(self, preset: str, component: str, environment: dict[str, str], *,
+    def __init__(self, preset: str | Preset, component: str, environment: dict[str, str], *,
                  torch_threads: int | None = None):
         models = _load(preset, environment, torch_threads)
         language = next(lang for lang, name in models.preset.inpainters.items() if name == component)

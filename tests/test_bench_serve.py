@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,3 +30,28 @@ def test_quick_serve_bench_compares_embedded_and_served_turns(tmp_path, model_ca
     assert any(line.startswith("| served |") for line in lines)
     record = json.loads(next(out.glob("serve-quick-*.json")).read_text(encoding="utf-8"))
     assert record["served"]["p95"] >= record["served"]["p50"] > 0
+
+
+def test_real_size_mode_defaults_to_a_short_one_user_run_that_flags_can_change():
+    from bench.serve import parse
+
+    real = parse(["--real-size"])
+    assert (real.steps, real.turns, real.users, real.size, real.warm_up_turns) == (2, 2, [1], 768, 1)
+    mine = parse(["--real-size", "--steps", "3", "--users=1,2"])
+    assert (mine.steps, mine.users, mine.turns) == (3, [1, 2], 2)
+    assert parse([]).warm_up_turns == parse([]).turns  # the tiny run warms up with a whole session
+
+
+def test_real_size_and_quick_cannot_be_combined(capsys):
+    from bench.serve import parse
+
+    with pytest.raises(SystemExit):
+        parse(["--quick", "--real-size"])
+    assert "exclude" in capsys.readouterr().err
+
+
+def test_real_size_turns_drag_a_box_inside_the_photo():
+    from bench.serve_real import turn_box
+
+    x0, y0, x1, y1 = turn_box((768, 511))
+    assert 0 <= x0 < x1 <= 768 and 0 <= y0 < y1 <= 511
