@@ -39,3 +39,15 @@ def serving(data: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_serving(started=True, app=APP)
+
+
+def diffusing(client, session_id: str) -> bool:
+    """True once the session's running turn has made its second diffusion step (`client`: an httpx
+    client on the API); False when the turn ends or none runs."""
+    with client.stream("GET", f"/v1/sessions/{session_id}/events") as stream:
+        for line in stream.iter_lines():
+            if '"stage": "inpaint"' in line and '"done": 2' in line:
+                return True
+            if line.startswith("event: end") or line.startswith("event: idle"):
+                return False
+    return False

@@ -11,13 +11,11 @@ import time
 import zipfile
 
 import httpx
-import numpy as np
 import pytest
 from PIL import Image
-from served import free_port, serving
+from served import diffusing, free_port, serving
 from streamlit.testing.v1 import AppTest
-
-TIMEOUT = 120
+from test_app import last_reply, new_app, ok, png, said, same, send, state
 
 
 @pytest.fixture(scope="module")
@@ -32,44 +30,6 @@ def app_env(server, tmp_path, monkeypatch):
     monkeypatch.setenv("EDIT_EVERYTHING_SERVER", server)
     monkeypatch.setenv("EDIT_EVERYTHING_DATA", str(tmp_path / "local"))  # nothing may land here
     monkeypatch.delenv("EDIT_EVERYTHING_PRESET", raising=False)
-
-
-def new_app(query: dict | None = None) -> AppTest:
-    app = AppTest.from_file("../ui/app.py", default_timeout=TIMEOUT)
-    app.query_params.update(query or {})
-    return app.run()
-
-
-def state(app: AppTest):
-    return app.session_state["edit_everything"]
-
-
-def said(app: AppTest) -> list[tuple[str, str]]:
-    return [(message.name, "".join(m.value for m in message.markdown).replace("\\", ""))
-            for message in app.chat_message]
-
-
-def last_reply(app: AppTest) -> str:
-    return [text for role, text in said(app) if role == "assistant"][-1]
-
-
-def send(app: AppTest, text: str) -> AppTest:
-    return app.chat_input(key="chat").set_value(text).run()
-
-
-def ok(app: AppTest) -> None:
-    assert not app.exception, app.exception
-    assert not app.error, [e.value for e in app.error]
-
-
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def same(a: Image.Image, b: Image.Image) -> bool:
-    return np.array_equal(np.asarray(a), np.asarray(b))
 
 
 def upload(app: AppTest, photo: Image.Image, *, steps: int = 1) -> None:
@@ -193,16 +153,6 @@ def test_a_turn_the_server_refuses_is_one_line_on_the_page(server, small_photo):
     assert other["answer"].status_code == 200
     assert not any("把沙发变成红色" in text for _, text in said(app))  # the refused words made no turn
 
-
-def diffusing(client: httpx.Client, session_id: str) -> bool:
-    """True once the session's running turn has made its second diffusion step."""
-    with client.stream("GET", f"/v1/sessions/{session_id}/events") as stream:
-        for line in stream.iter_lines():
-            if '"stage": "inpaint"' in line and '"done": 2' in line:
-                return True
-            if line.startswith("event: end") or line.startswith("event: idle"):
-                return False
-    return False
 
 def test_words_on_the_first_page_draw_the_first_picture_on_the_server(server):
     app = new_app()

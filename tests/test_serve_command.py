@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import numpy as np
 import psutil
 import pytest
 from PIL import Image
+from served import free_port
 
 pytest.importorskip("ray.serve", reason="the [serve] extra (make test installs it)")
 
@@ -30,12 +30,6 @@ API_KEY = "test-key-5d1c"
 READY_S = 600  # Ray, six replicas and the tiny models on two busy cores
 STOP_S = 60
 STOPPED = ("server stopped", "服务已停止")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,14 +10,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
-
-APP = "edit-everything-test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from served import APP, diffusing, serving
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -34,23 +26,9 @@ def pixels(data: bytes) -> np.ndarray:
 @pytest.fixture(scope="module")
 def server(tiny_models, tmp_path_factory):
     """(an httpx client on the served API, its data folder); Ray and Serve are shut down after."""
-    import ray
-    import torch
-    from ray import serve
-
-    from server.config import load_config
-    from server.gateway import build_app
-    from server.launch import stop_serving
-
     data = tmp_path_factory.mktemp("served-sessions")
-    port = free_port()
-    ray.init(num_cpus=8, num_gpus=0, include_dashboard=False, log_to_driver=False)
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    config = load_config(None, torch_threads=torch.get_num_threads(), max_upload_bytes=2 * 1024 * 1024)
-    serve.run(build_app(preset="tiny", config=config, data_dir=data), name=APP, route_prefix="/")
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+    with serving(data) as url, httpx.Client(base_url=url, timeout=300) as client:
         yield client, data
-    stop_serving(started=True, app=APP)
 
 
 def upload(client, photo: Image.Image, **fields) -> str:
@@ -259,7 +237,7 @@ def test_a_diffusion_worker_killed_mid_generation_costs_one_answer_at_most(serve
         f"/v1/sessions/{session_id}/messages", json={"text": "把狗变成红色"})))
     worker.start()
     deadline = time.time() + 60
-    while time.time() < deadline and not running_diffusion(client, session_id):
+    while time.time() < deadline and not diffusing(client, session_id):
         time.sleep(0.05)
     replicas = [a for a in ray.util.list_named_actors(all_namespaces=True) if f"{APP}#sd_zh#" in a["name"]]
     assert replicas, "the SD replica was not found"
@@ -274,16 +252,6 @@ def test_a_diffusion_worker_killed_mid_generation_costs_one_answer_at_most(serve
     assert len(versions) == (3 if killed.status_code == 200 else 2)  # every earlier version kept
     later = client.post(f"/v1/sessions/{session_id}/regenerate")
     assert later.status_code == 200 and later.json()["kind"] == "edited"
-
-
-def running_diffusion(client, session_id: str) -> bool:
-    with client.stream("GET", f"/v1/sessions/{session_id}/events") as stream:
-        for line in stream.iter_lines():
-            if '"stage": "inpaint"' in line and '"done": 2' in line:
-                return True
-            if line.startswith("event: end") or line.startswith("event: idle"):
-                return False
-    return False
 
 
 def test_the_api_key_is_required_when_the_server_has_one():
@@ -367,7 +335,7 @@ def test_a_second_message_while_one_runs_is_answered_busy(server, small_photo):
         f"/v1/sessions/{session_id}/messages", json={"text": "把猫换成狗"})))
     worker.start()
     deadline = time.time() + 60
-    while time.time() < deadline and not running_diffusion(client, session_id):
+    while time.time() < deadline and not diffusing(client, session_id):
         time.sleep(0.05)
     second = client.post(f"/v1/sessions/{session_id}/messages", json={"text": "把猫换成狗"})
     worker.join()
